@@ -60,6 +60,7 @@ func (s *Str) Capture(values []string) error {
 type File struct {
 	Span
 	Name     string
+	Src      string // the source text; node offsets index into it
 	Decls    []Decl
 	Comments []lexer.Token // every comment, in source order, for the formatter
 }

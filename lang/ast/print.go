@@ -53,7 +53,7 @@ func (p *printer) node(v reflect.Value, depth int) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		fv := v.Field(i)
-		if f.Type == spanType || !f.IsExported() || f.Name == "Comments" {
+		if f.Type == spanType || !f.IsExported() || f.Name == "Comments" || f.Name == "Src" {
 			continue
 		}
 		switch {

@@ -69,7 +69,7 @@ var declKeywords = map[string]bool{
 // declaration it could parse; the list holds a diagnostic per syntax error.
 func ParseFile(filename, src string) (*ast.File, diag.List) {
 	toks := scanner.Tokens(filename, src)
-	file := &ast.File{Name: filename}
+	file := &ast.File{Name: filename, Src: src}
 	file.Pos = lexer.Position{Filename: filename, Line: 1, Column: 1}
 	file.EndPos = toks[len(toks)-1].Pos
 	for _, t := range toks {
