@@ -1,7 +1,21 @@
 // Package stdlib is wf's standard library: the prelude of object types
 // (contact, company, deal, ticket) and the builtin functions. A builtin is
 // declared once, here: the compiler checks calls against its Check function
-// and may fold calls of Pure functions on constants; the VM runs its Call.
+// (and constant arguments against CheckConst) and may fold calls of Pure
+// functions on constants; the VM runs its Call.
+//
+// Builtins never fail at run time. An empty argument gives an empty result
+// (except where a function says otherwise: coalesce, min, max), and so does
+// bad input: a malformed date string, a number that is not a whole number
+// where one is needed, an unknown unit or layout, a missing secret. Calls do
+// not allocate except to build the new string or list they return.
+//
+// Functions that read the time zone (date, start_of_day, day_of_week, hour,
+// date_diff, format_date, parse_date, add_days, add_months) use Context.Loc,
+// UTC when it is nil. A date argument stands for its midnight in that zone.
+//
+// The stdlib is not the place for actions (send email, webhooks): those are
+// steps, run by the engine.
 package stdlib
 
 import (
@@ -20,11 +34,13 @@ var Prelude string
 // PreludeFile is the file name diagnostics use for the prelude.
 const PreludeFile = "<prelude>"
 
-// Context is what a builtin may know about the evaluation: the current time
-// and the time zone of the workflow.
+// Context is what a builtin may know about the evaluation: the current time,
+// the time zone of the workflow and the secrets it may read.
 type Context struct {
 	Now time.Time
-	Loc *time.Location
+	Loc *time.Location // nil means UTC
+	// Secrets looks up a secret by name for secret(); nil means none.
+	Secrets func(name string) (string, bool)
 }
 
 // Func is a builtin function.
@@ -38,7 +54,13 @@ type Func struct {
 	// Call computes the result. It must not retain args. Bad input at run
 	// time (a malformed date, an impossible conversion) yields Empty.
 	Call func(ctx *Context, args []value.Value) value.Value
-	// Pure functions depend only on their arguments and may be folded.
+	// CheckConst, when not nil, validates argument i when the compiler knows
+	// its value (a constant), for rules types cannot express: date_diff's
+	// unit, format_date's layout, round's digits. Call still copes with any
+	// value at run time.
+	CheckConst func(i int, v value.Value) error
+	// Pure functions depend only on their arguments (not on the Context:
+	// time zone, secrets) and may be folded on constants.
 	Pure bool
 }
 

@@ -117,3 +117,61 @@ func (t Type) HasOption(o string) bool {
 	}
 	return false
 }
+
+// String returns the kind's name as written in source: "string", "enum", ….
+func (k TypeKind) String() string {
+	if int(k) < len(typeNames) {
+		return typeNames[k]
+	}
+	return "type"
+}
+
+// Assignable reports whether a value of static type from may be stored in a
+// property (or parameter) of type to. An unknown type (any) on either side is
+// assignable, so one error is not reported twice. Strings are assignable
+// from any string-like type (url, enum); a url from a string (its length is
+// checked when the value is known); an enum or set from an enum or set whose
+// options are all among to's options; a datetime from a date (its UTC
+// midnight); a list from a set or list. A string constant assigned to an
+// enum is checked against the options by the compiler, not here: a string
+// type is not assignable to an enum.
+func Assignable(to, from Type) bool {
+	if to.Kind == TAny || from.Kind == TAny {
+		return true
+	}
+	switch to.Kind {
+	case TString:
+		return from.IsStringLike()
+	case TURL:
+		return from.Kind == TString || from.Kind == TURL
+	case TEnum, TSet:
+		if from.Kind != to.Kind {
+			return false
+		}
+		for _, o := range from.Options {
+			if !to.HasOption(o) {
+				return false
+			}
+		}
+		return true
+	case TDateTime:
+		return from.IsTime()
+	case TList:
+		return from.Kind == TList || from.Kind == TSet
+	}
+	return from.Kind == to.Kind
+}
+
+// Comparable reports whether values of types a and b may be compared with
+// == and the ordering operators: both string-like (string, url, enum), both
+// dates or datetimes (by instant), both lists or sets, or the same type.
+// An unknown type (any) is comparable with everything.
+func Comparable(a, b Type) bool {
+	if a.Kind == TAny || b.Kind == TAny {
+		return true
+	}
+	if a.IsTime() && b.IsTime() {
+		return true
+	}
+	return a.ValueKind() == b.ValueKind()
+}

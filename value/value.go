@@ -8,13 +8,21 @@
 // days since 1970-01-01; durations are milliseconds; strings and enum values
 // are strings; sets and lists are their string members joined by the unit
 // separator (0x1F), sets sorted and without duplicates.
+//
+// FromJSON and ParseLiteral convert input (JSON changes, webhook bodies, CSV
+// cells) to values of a declared type with precise errors; Value.JSON
+// converts back for output. Assignable and Comparable are the static rules
+// the compiler checks assignments and comparisons with. Evaluation itself
+// (operators, builtins) lives in the VM and stdlib, not here.
 package value
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the dynamic kind of a Value.
@@ -33,6 +41,7 @@ const (
 
 var kindNames = [...]string{"empty", "bool", "number", "string", "datetime", "date", "duration", "list"}
 
+// String returns the kind's name: "empty", "bool", "number", ….
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -50,13 +59,16 @@ type Value struct {
 	S string
 }
 
-// Constructors.
+// Str returns a string value.
+func Str(s string) Value { return Value{K: String, S: s} }
 
-func Str(s string) Value        { return Value{K: String, S: s} }
-func Num(f float64) Value       { return Value{K: Number, N: f} }
+// Num returns a number value.
+func Num(f float64) Value { return Value{K: Number, N: f} }
+
+// Dur returns a duration value (millisecond precision).
 func Dur(d time.Duration) Value { return Value{K: Duration, N: float64(d.Milliseconds())} }
 
-// Bool returns true or false.
+// BoolOf returns true or false.
 func BoolOf(b bool) Value {
 	if b {
 		return Value{K: Bool, N: 1}
@@ -86,7 +98,7 @@ func ListOf(members []string) Value { return Value{K: List, S: strings.Join(memb
 // SetOf returns a set value: the members sorted, duplicates dropped.
 func SetOf(members []string) Value {
 	m := append([]string(nil), members...)
-	sortStrings(m)
+	slices.Sort(m)
 	out := m[:0]
 	for i, s := range m {
 		if i == 0 || s != m[i-1] {
@@ -94,14 +106,6 @@ func SetOf(members []string) Value {
 		}
 	}
 	return ListOf(out)
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // Accessors.
@@ -136,7 +140,7 @@ func (v Value) Len() int {
 		}
 		return strings.Count(v.S, Sep) + 1
 	case String:
-		return len([]rune(v.S))
+		return utf8.RuneCountInString(v.S)
 	}
 	return 0
 }
@@ -149,16 +153,17 @@ func (v Value) Members() []string {
 	return strings.Split(v.S, Sep)
 }
 
-// Has reports whether a list holds the member s, without allocating.
+// Has reports whether a list holds the member s, without allocating. An
+// empty list holds nothing, not even "".
 func (v Value) Has(s string) bool {
-	if v.K != List {
+	if v.K != List || v.S == "" {
 		return false
 	}
 	rest := v.S
 	for {
 		i := strings.Index(rest, Sep)
 		if i < 0 {
-			return rest == s && (v.S != "" || s == "")
+			return rest == s
 		}
 		if rest[:i] == s {
 			return true
