@@ -310,6 +310,11 @@ type Trigger struct {
 	Expr  int // filter / where / date expression, or NoExpr
 	Event int // TriggerEvent: event type index
 	Hook  int // TriggerWebhook: hook type index
+	// Assoc is, for an event or webhook trigger whose occurrence is on
+	// another object type than the workflow's, the index of the
+	// association (in the workflow type's Assocs) whose records enroll;
+	// -1 when the occurrence's own record enrolls.
+	Assoc int
 	// TriggerSchedule: days (0=Sunday..6) it fires on, a day of the month
 	// (MonthDay > 0 instead of Days), and the time of day in seconds.
 	Days     []int
@@ -384,6 +389,9 @@ type Step struct {
 	Slots []int    // create: the slots of Args; assign: -
 	Strs  []string // strategies, email templates, secrets, sign scheme, code source, workflow names
 	List  int      // assign: the Lists index of the candidates, or -1
+
+	As      string // webhook, code, create: the output name given with `as`, or ""
+	Outputs []Prop // code: the declared outputs (`outputs (tier: string)`), in order
 }
 
 // Target is a property written by a step: a slot of the enrolled record, or

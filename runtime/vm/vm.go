@@ -14,9 +14,7 @@ package vm
 
 import (
 	"fmt"
-	"math"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/wflang/wf/compiler/bytecode"
@@ -178,19 +176,14 @@ func (vm *VM) Eval(expr int, env *Env) value.Value {
 		case bytecode.NOT:
 			s[sp-1] = value.BoolOf(!s[sp-1].Truthy())
 		case bytecode.NEG:
-			x := &s[sp-1]
-			if x.K == value.Number || x.K == value.Duration {
-				x.N = -x.N
-			} else {
-				*x = value.Value{}
-			}
+			s[sp-1] = value.Neg(s[sp-1])
 
 		case bytecode.EQ:
 			sp--
 			s[sp-1] = value.BoolOf(value.Equal(s[sp-1], s[sp]))
 		case bytecode.NE:
 			sp--
-			s[sp-1] = value.BoolOf(comparable(s[sp-1], s[sp]) && !value.Equal(s[sp-1], s[sp]))
+			s[sp-1] = value.BoolOf(value.NotEqual(s[sp-1], s[sp]))
 		case bytecode.LT:
 			sp--
 			c, ok := value.Compare(s[sp-1], s[sp])
@@ -238,28 +231,24 @@ func (vm *VM) Eval(expr int, env *Env) value.Value {
 			*x = value.BoolOf(x.K == value.String && y.K == value.String && x.S != y.S)
 
 		case bytecode.INLIST:
-			s[sp-1] = value.BoolOf(inList(s[sp-1], p.Lists[in.Arg()]))
+			s[sp-1] = value.BoolOf(value.InList(s[sp-1], p.Lists[in.Arg()]))
 		case bytecode.NOTINLIST:
-			x := s[sp-1]
-			s[sp-1] = value.BoolOf(!x.IsEmpty() && !inList(x, p.Lists[in.Arg()]))
+			s[sp-1] = value.BoolOf(value.NotInList(s[sp-1], p.Lists[in.Arg()]))
 		case bytecode.IN:
 			sp--
-			s[sp-1] = value.BoolOf(contains(s[sp], s[sp-1]))
+			s[sp-1] = value.BoolOf(value.Contains(s[sp], s[sp-1]))
 		case bytecode.NOTIN:
 			sp--
-			x, y := s[sp-1], s[sp]
-			s[sp-1] = value.BoolOf(canContain(y, x) && !contains(y, x))
+			s[sp-1] = value.BoolOf(value.NotContains(s[sp], s[sp-1]))
 		case bytecode.CONTAINS:
 			sp--
-			s[sp-1] = value.BoolOf(contains(s[sp-1], s[sp]))
+			s[sp-1] = value.BoolOf(value.Contains(s[sp-1], s[sp]))
 		case bytecode.STARTS:
 			sp--
-			x, y := &s[sp-1], &s[sp]
-			*x = value.BoolOf(x.K == value.String && y.K == value.String && strings.HasPrefix(x.S, y.S))
+			s[sp-1] = value.BoolOf(value.StartsWith(s[sp-1], s[sp]))
 		case bytecode.ENDS:
 			sp--
-			x, y := &s[sp-1], &s[sp]
-			*x = value.BoolOf(x.K == value.String && y.K == value.String && strings.HasSuffix(x.S, y.S))
+			s[sp-1] = value.BoolOf(value.EndsWith(s[sp-1], s[sp]))
 		case bytecode.MATCHES:
 			x := &s[sp-1]
 			*x = value.BoolOf(x.K == value.String && vm.regexps[in.Arg()].MatchString(x.S))
@@ -270,27 +259,19 @@ func (vm *VM) Eval(expr int, env *Env) value.Value {
 
 		case bytecode.ADD:
 			sp--
-			s[sp-1] = add(s[sp-1], s[sp])
+			s[sp-1] = value.Add(s[sp-1], s[sp])
 		case bytecode.SUB:
 			sp--
-			s[sp-1] = sub(s[sp-1], s[sp])
+			s[sp-1] = value.Sub(s[sp-1], s[sp])
 		case bytecode.MUL:
 			sp--
-			s[sp-1] = mul(s[sp-1], s[sp])
+			s[sp-1] = value.Mul(s[sp-1], s[sp])
 		case bytecode.DIV:
 			sp--
-			x, y := s[sp-1], s[sp]
-			s[sp-1] = value.Value{}
-			if x.K == value.Number && y.K == value.Number && y.N != 0 {
-				s[sp-1] = value.Num(x.N / y.N)
-			}
+			s[sp-1] = value.Div(s[sp-1], s[sp])
 		case bytecode.MOD:
 			sp--
-			x, y := s[sp-1], s[sp]
-			s[sp-1] = value.Value{}
-			if x.K == value.Number && y.K == value.Number && y.N != 0 {
-				s[sp-1] = value.Num(math.Mod(x.N, y.N))
-			}
+			s[sp-1] = value.Mod(s[sp-1], s[sp])
 
 		case bytecode.CONCAT:
 			n := in.Arg()
@@ -329,103 +310,4 @@ func location(loc *time.Location) *time.Location {
 		return time.UTC
 	}
 	return loc
-}
-
-// comparable reports whether x and y may be compared for (in)equality:
-// both known and of one kind, a date and a datetime counting as one.
-func comparable(x, y value.Value) bool {
-	if x.K == value.Empty || y.K == value.Empty {
-		return false
-	}
-	return x.K == y.K || isTime(x.K) && isTime(y.K)
-}
-
-func isTime(k value.Kind) bool { return k == value.Date || k == value.DateTime }
-
-func inList(x value.Value, list []value.Value) bool {
-	for _, m := range list {
-		if value.Equal(x, m) {
-			return true
-		}
-	}
-	return false
-}
-
-// canContain reports whether a "contains" question of container c and
-// member m has an answer: a string or list holding a string.
-func canContain(c, m value.Value) bool {
-	return m.K == value.String && (c.K == value.String || c.K == value.List)
-}
-
-// contains reports whether string c contains string m, or list c has member m.
-func contains(c, m value.Value) bool {
-	if m.K != value.String {
-		return false
-	}
-	switch c.K {
-	case value.String:
-		return strings.Contains(c.S, m.S)
-	case value.List:
-		return c.Has(m.S)
-	}
-	return false
-}
-
-const msPerDay = 86400000
-
-// shift moves a date or datetime t by ms milliseconds; a date stays a date,
-// the day holding the instant reached from its midnight.
-func shift(t value.Value, ms float64) value.Value {
-	if t.K == value.Date {
-		return value.Value{K: value.Date, N: math.Floor((t.N*msPerDay + ms) / msPerDay)}
-	}
-	return value.Value{K: value.DateTime, N: t.N + ms}
-}
-
-// millis returns a date or datetime as Unix milliseconds.
-func millis(t value.Value) float64 {
-	if t.K == value.Date {
-		return t.N * msPerDay
-	}
-	return t.N
-}
-
-func add(x, y value.Value) value.Value {
-	switch {
-	case x.K == value.Number && y.K == value.Number:
-		return value.Num(x.N + y.N)
-	case x.K == value.Duration && y.K == value.Duration:
-		return value.Value{K: value.Duration, N: x.N + y.N}
-	case isTime(x.K) && y.K == value.Duration:
-		return shift(x, y.N)
-	case x.K == value.Duration && isTime(y.K):
-		return shift(y, x.N)
-	}
-	return value.Value{}
-}
-
-func sub(x, y value.Value) value.Value {
-	switch {
-	case x.K == value.Number && y.K == value.Number:
-		return value.Num(x.N - y.N)
-	case x.K == value.Duration && y.K == value.Duration:
-		return value.Value{K: value.Duration, N: x.N - y.N}
-	case isTime(x.K) && y.K == value.Duration:
-		return shift(x, -y.N)
-	case isTime(x.K) && isTime(y.K):
-		return value.Value{K: value.Duration, N: millis(x) - millis(y)}
-	}
-	return value.Value{}
-}
-
-func mul(x, y value.Value) value.Value {
-	switch {
-	case x.K == value.Number && y.K == value.Number:
-		return value.Num(x.N * y.N)
-	case x.K == value.Duration && y.K == value.Number:
-		return value.Value{K: value.Duration, N: math.Round(x.N * y.N)}
-	case x.K == value.Number && y.K == value.Duration:
-		return value.Value{K: value.Duration, N: math.Round(x.N * y.N)}
-	}
-	return value.Value{}
 }
