@@ -47,7 +47,9 @@ func NotContains(c, m Value) bool {
 }
 
 // StartsWith is `x starts_with y` on strings.
-func StartsWith(x, y Value) bool { return x.K == String && y.K == String && strings.HasPrefix(x.S, y.S) }
+func StartsWith(x, y Value) bool {
+	return x.K == String && y.K == String && strings.HasPrefix(x.S, y.S)
+}
 
 // EndsWith is `x ends_with y` on strings.
 func EndsWith(x, y Value) bool { return x.K == String && y.K == String && strings.HasSuffix(x.S, y.S) }
