@@ -2,8 +2,12 @@
 //
 // The declaration and statement types double as the participle grammar:
 // their struct tags are the productions, and participle fills each node's
-// Pos and EndPos (start, and exclusive end) as it parses. Expressions are
-// built by package parser's precedence parser, which sets their spans itself.
+// Pos and EndPos (start, and exclusive end) as it parses. The leaves of one
+// or a few tokens (Name, PropPath, Text, TimeOfDay, RecordRef, RawSource)
+// parse themselves (parse.go), and expressions are built by package
+// parser's precedence parser; both set their spans the same way. The
+// interfaces Decl, Item, StepBody and TestStmt are parsed by package
+// parser, which picks the member type from the leading keywords.
 // The tree is plain data: names are not resolved and nothing is typed here;
 // that is package compiler's job.
 package ast
@@ -65,22 +69,23 @@ type File struct {
 	Comments []lexer.Token // every comment, in source order, for the formatter
 }
 
-// Name is an identifier at a position.
+// Name is an identifier at a position: one Ident token (see parse.go).
 type Name struct {
 	Span
-	Name string `parser:"@Ident"`
+	Name string
 }
 
-// Text is a plain string literal at a position (no templates).
+// Text is a plain string literal at a position: one String token,
+// unquoted; templates are not parsed (see parse.go).
 type Text struct {
 	Span
-	Value Str `parser:"@String"`
+	Value Str
 }
 
-// TimeOfDay is a literal like 09:00.
+// TimeOfDay is a literal like 09:00: one Time token (see parse.go).
 type TimeOfDay struct {
 	Span
-	Text string `parser:"@Time"`
+	Text string
 }
 
 // Clock returns the hour, minute and second of the time of day.
@@ -97,10 +102,10 @@ func (t *TimeOfDay) Clock() (h, m, s int) {
 }
 
 // PropPath is a dotted property path written as a target: `owner`,
-// `company.domain_contact`.
+// `company.domain_contact`; Ident ( "." Ident )* (see parse.go).
 type PropPath struct {
 	Span
-	Parts []string `parser:"@Ident ( '.' @Ident )*"`
+	Parts []string
 }
 
 // ---- Declarations ----
@@ -145,7 +150,7 @@ type PropDecl struct {
 type TypeExpr struct {
 	Span
 	Name    string  `parser:"@Ident"`
-	Options []*Text `parser:"( '(' ( @@ ( ',' @@ )* ','? )? ')' )?"`
+	Options []*Text `parser:"( '(' ( ')' | @@ ( (?= ',' String) ',' @@ )* ','? ')' ) )?"`
 }
 
 // AssocDecl declares an association: `contact many`, `company one`.
@@ -401,14 +406,14 @@ type IfStep struct {
 	Span
 	Cond   Expr      `parser:"'if' @@"`
 	Then   *Block    `parser:"@@"`
-	ElseIf []*ElseIf `parser:"( 'else' 'if' @@ )*"`
+	ElseIf []*ElseIf `parser:"( (?= 'else' 'if') @@ )*"`
 	Else   *Block    `parser:"( 'else' @@ )?"`
 }
 
 // ElseIf is one `else if c {…}` arm.
 type ElseIf struct {
 	Span
-	Cond Expr   `parser:"@@"`
+	Cond Expr   `parser:"'else' 'if' @@"`
 	Then *Block `parser:"@@"`
 }
 
@@ -516,10 +521,11 @@ type Field struct {
 	Type *TypeExpr `parser:"@@"`
 }
 
-// RawSource is a backtick-quoted code literal; Text excludes the backticks.
+// RawSource is a backtick-quoted code literal: one RawString token (see
+// parse.go). Text excludes the backticks; the span includes them.
 type RawSource struct {
 	Span
-	Text string `parser:"@RawString"`
+	Text string
 }
 
 // EnrollInStep: `enroll in other_workflow`.
@@ -567,11 +573,14 @@ type ObjectLit struct {
 	Fields []*FieldValue `parser:"'{' ( @@ ','? )* '}'"`
 }
 
-// FieldValue is `name: <expr>` in an object literal.
+// FieldValue is `name: <expr>` in an object literal, or `name: { … }`, a
+// nested object literal (Object set, Value nil), as a test's `hook` body
+// gives a JSON-like request body.
 type FieldValue struct {
 	Span
-	Name  *Name `parser:"@@ ':'"`
-	Value Expr  `parser:"@@"`
+	Name   *Name      `parser:"@@ ':'"`
+	Object *ObjectLit `parser:"( @@"`
+	Value  Expr       `parser:"| @@ )"`
 }
 
 // ---- Test blocks ----
@@ -582,10 +591,11 @@ type TestStmt interface {
 	testNode()
 }
 
-// RecordRef names a record in a test: `c1` or `"c-1"`.
+// RecordRef names a record in a test: `c1` or `"c-1"`; one Ident or
+// String token (see parse.go).
 type RecordRef struct {
 	Span
-	ID Str `parser:"@( Ident | String )"`
+	ID Str
 }
 
 // AtStmt sets the virtual clock: `at 2026-01-05T08:00:00Z`.
@@ -647,6 +657,14 @@ type EnrollStmt struct {
 	Workflow *Name      `parser:"'in' @@"`
 }
 
+// EnableStmt enables a workflow: `enable welcome`. A workflow that a test
+// enables starts that test disabled, so records can exist before it is
+// enabled (and `enroll existing` enrolls those that match then).
+type EnableStmt struct {
+	Span
+	Workflow *Name `parser:"'enable' @@"`
+}
+
 // ExpectEnrollment: `expect [not] enrolled c1 in wf [at "step"]`; the state is
 // one of enrolled, converted, unenrolled, completed.
 type ExpectEnrollment struct {
@@ -695,6 +713,7 @@ func (*EventStmt) testNode()        {}
 func (*AssociateStmt) testNode()    {}
 func (*HookStmt) testNode()         {}
 func (*EnrollStmt) testNode()       {}
+func (*EnableStmt) testNode()       {}
 func (*ExpectEnrollment) testNode() {}
 func (*ExpectWebhook) testNode()    {}
 func (*ExpectEmail) testNode()      {}

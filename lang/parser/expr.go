@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +21,17 @@ import (
 //	or
 //	and
 //	not (prefix)
-//	== != < <= > >= in, not in, contains, starts_with, ends_with, matches, is
+//	== != < <= > >= in, not in, contains, starts_with, ends_with, matches,
+//	  is [not] known|empty: one per operand, they do not chain
 //	+ -
 //	* / %
 //	- (prefix)
 //	primary: literal, path, call, list, (expr)
+//
+// `or empty` after a comparison binds to that comparison: in
+// `a == 1 and score > 5 or empty` it is `score > 5` that an empty score
+// satisfies. After anything else it applies to all that precedes it at the
+// `or` level, for the checker to judge.
 
 // reserved words never start an operand, so an expression stops before them.
 var reserved = map[string]bool{
@@ -79,16 +87,6 @@ func (p *exprParser) errorf(t *lexer.Token, format string, args ...any) error {
 	return participle.Errorf(t.Pos, format, args...)
 }
 
-func describe(t *lexer.Token) string {
-	switch {
-	case t.EOF():
-		return "end of file"
-	case t.Type == scanner.Invalid:
-		return invalidMessage(t)
-	}
-	return strconv.Quote(t.Value)
-}
-
 func (p *exprParser) operand() (ast.Expr, error) {
 	if !p.startsOperand() {
 		t := p.peek()
@@ -121,7 +119,7 @@ func (p *exprParser) or() (ast.Expr, error) {
 func (p *exprParser) andOperand() (ast.Expr, error) {
 	if !p.startsOperand() {
 		t := p.peek()
-		return nil, p.errorf(t, "expected an expression, found %s", describe(t))
+		return nil, p.errorf(t, "expected an expression or \"empty\" after \"or\", found %s", describe(t))
 	}
 	return p.and()
 }
@@ -168,23 +166,11 @@ func (p *exprParser) compare() (ast.Expr, error) {
 		return nil, err
 	}
 	t := p.peek()
-	op := ""
-	switch {
-	case t.Type == scanner.Punct && (t.Value == "==" || t.Value == "!=" || t.Value == "<" ||
-		t.Value == "<=" || t.Value == ">" || t.Value == ">="):
-		op = t.Value
-	case t.Type == scanner.Ident && compareWords[t.Value]:
-		op = t.Value
-	case p.isWord(t, "not"):
-		// `x not in [...]`; a `not` here that is not followed by `in` ends the expression.
-		cp := p.lex.MakeCheckpoint()
-		p.lex.Next()
-		if !p.isWord(p.peek(), "in") {
-			p.lex.LoadCheckpoint(cp)
-			return x, nil
-		}
-		op = "not in"
-	case p.isWord(t, "is"):
+	op := p.comparison()
+	switch op {
+	case "":
+		return x, nil
+	case "is":
 		p.lex.Next()
 		neg := false
 		if p.isWord(p.peek(), "not") {
@@ -193,23 +179,68 @@ func (p *exprParser) compare() (ast.Expr, error) {
 		}
 		w := p.peek()
 		if !p.isWord(w, "known") && !p.isWord(w, "empty") {
-			return nil, p.errorf(w, "expected \"known\" or \"empty\" after \"is\", found %s", describe(w))
+			return nil, p.errorf(w, "expected \"known\" or \"empty\" after %q, found %s", isText(neg), describe(w))
 		}
 		p.lex.Next()
-		return &ast.IsExpr{Span: ast.Span{Pos: x.Start(), EndPos: p.end()}, X: x, Not: neg, Known: w.Value == "known"}, nil
+		x = &ast.IsExpr{Span: ast.Span{Pos: x.Start(), EndPos: p.end()}, X: x, Not: neg, Known: w.Value == "known"}
 	default:
-		return x, nil
+		p.lex.Next()
+		if op == "not in" {
+			p.lex.Next()
+		}
+		if !p.startsOperand() {
+			n := p.peek()
+			return nil, p.errorf(n, "expected an expression after %q, found %s", op, describe(n))
+		}
+		y, err := p.additive()
+		if err != nil {
+			return nil, err
+		}
+		x = &ast.BinaryExpr{Span: ast.Span{Pos: x.Start(), EndPos: y.End()}, Op: op, OpPos: t.Pos, X: x, Y: y}
+		// `score > 5 or empty` also holds when score has no value: the
+		// `or empty` belongs to the comparison, not to a whole disjunction.
+		if p.isWord(p.peek(), "or") {
+			cp := p.lex.MakeCheckpoint()
+			p.lex.Next()
+			if p.isWord(p.peek(), "empty") {
+				p.lex.Next()
+				x = &ast.OrEmpty{Span: ast.Span{Pos: x.Start(), EndPos: p.end()}, X: x}
+			} else {
+				p.lex.LoadCheckpoint(cp)
+			}
+		}
 	}
-	p.lex.Next()
-	if !p.startsOperand() {
-		n := p.peek()
-		return nil, p.errorf(n, "expected an expression after %q, found %s", op, describe(n))
+	if n := p.peek(); p.comparison() != "" {
+		return nil, p.errorf(n, "comparisons do not chain: write %q between two comparisons", "and")
 	}
-	y, err := p.additive()
-	if err != nil {
-		return nil, err
+	return x, nil
+}
+
+// comparison returns the comparison operator at the lexer, without
+// consuming it: one of == != < <= > >= in contains starts_with ends_with
+// matches, "not in", "is", or "" when there is none. A `not` not followed
+// by `in` is no operator: it ends the expression.
+func (p *exprParser) comparison() string {
+	t := p.peek()
+	switch {
+	case t.Type == scanner.Punct:
+		switch t.Value {
+		case "==", "!=", "<", "<=", ">", ">=":
+			return t.Value
+		}
+	case t.Type != scanner.Ident:
+	case compareWords[t.Value] || t.Value == "is":
+		return t.Value
+	case t.Value == "not":
+		cp := p.lex.MakeCheckpoint()
+		p.lex.Next()
+		in := p.isWord(p.peek(), "in")
+		p.lex.LoadCheckpoint(cp)
+		if in {
+			return "not in"
+		}
 	}
-	return &ast.BinaryExpr{Span: ast.Span{Pos: x.Start(), EndPos: y.End()}, Op: op, OpPos: t.Pos, X: x, Y: y}, nil
+	return ""
 }
 
 func (p *exprParser) additive() (ast.Expr, error) {
@@ -223,7 +254,11 @@ func (p *exprParser) additive() (ast.Expr, error) {
 			return x, nil
 		}
 		p.lex.Next()
-		y, err := p.mustUnary(t.Value)
+		if !p.startsOperand() {
+			n := p.peek()
+			return nil, p.errorf(n, "expected an expression after %q, found %s", t.Value, describe(n))
+		}
+		y, err := p.multiplicative()
 		if err != nil {
 			return nil, err
 		}
@@ -240,16 +275,6 @@ func (p *exprParser) multiplicative() (ast.Expr, error) {
 		t := p.peek()
 		if !p.isPunct(t, "*") && !p.isPunct(t, "/") && !p.isPunct(t, "%") {
 			return x, nil
-		}
-		// `25% =>` in a split arm is not a modulo.
-		if t.Value == "%" {
-			cp := p.lex.MakeCheckpoint()
-			p.lex.Next()
-			if p.isPunct(p.peek(), "=>") {
-				p.lex.LoadCheckpoint(cp)
-				return x, nil
-			}
-			p.lex.LoadCheckpoint(cp)
 		}
 		p.lex.Next()
 		y, err := p.mustUnary(t.Value)
@@ -287,19 +312,19 @@ func (p *exprParser) primary() (ast.Expr, error) {
 	case scanner.Number:
 		v, err := strconv.ParseFloat(t.Value, 64)
 		if err != nil {
-			return nil, p.errorf(t, "invalid number %s", t.Value)
+			return nil, p.errorf(t, "number %s is out of range", t.Value)
 		}
 		return &ast.NumberLit{Span: span, Raw: t.Value, Value: v}, nil
 	case scanner.Duration:
 		d, err := ParseDuration(t.Value)
 		if err != nil {
-			return nil, p.errorf(t, "%v", err)
+			return nil, p.errorf(t, "invalid duration %q: %v", t.Value, err)
 		}
 		return &ast.DurationLit{Span: span, Raw: t.Value, Value: d}, nil
 	case scanner.DateTime:
 		v, dateOnly, err := ParseDateTime(t.Value)
 		if err != nil {
-			return nil, p.errorf(t, "invalid date/time %s: use 2026-01-05 or 2026-01-05T08:00:00Z", t.Value)
+			return nil, p.errorf(t, "invalid date %q: write 2026-01-05 or 2026-01-05T08:00:00Z", t.Value)
 		}
 		return &ast.DateTimeLit{Span: span, Raw: t.Value, Value: v, DateOnly: dateOnly}, nil
 	case scanner.String:
@@ -309,7 +334,7 @@ func (p *exprParser) primary() (ast.Expr, error) {
 		case "true", "false":
 			return &ast.BoolLit{Span: span, Value: t.Value == "true"}, nil
 		}
-		if p.isPunct(p.peek(), "(") && p.lex.RawPeek() == p.peek() {
+		if p.isPunct(p.peek(), "(") {
 			return p.call(t)
 		}
 		path := &ast.Path{Parts: []*ast.Name{{Span: span, Name: t.Value}}}
@@ -323,6 +348,9 @@ func (p *exprParser) primary() (ast.Expr, error) {
 			path.Parts = append(path.Parts, &ast.Name{Span: ast.Span{Pos: n.Pos, EndPos: p.end()}, Name: n.Value})
 		}
 		path.Span = ast.Span{Pos: t.Pos, EndPos: p.end()}
+		if c := p.peek(); p.isPunct(c, "(") {
+			return nil, p.errorf(c, "%s is a property path, not a function: only stdlib functions such as lower(x) can be called", path)
+		}
 		return path, nil
 	case scanner.Punct:
 		switch t.Value {
@@ -383,7 +411,8 @@ func (p *exprParser) call(name *lexer.Token) (ast.Expr, error) {
 }
 
 // ParseDuration parses a duration literal: a number and one of the units
-// ms, s, m, h, d (24 hours) or w (7 days).
+// ms, s, m, h, d (24 hours) or w (7 days). It fails on anything else, and
+// on durations of 292 years or more.
 func ParseDuration(s string) (time.Duration, error) {
 	i := len(s)
 	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
@@ -391,7 +420,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	n, err := strconv.ParseFloat(s[:i], 64)
 	if err != nil {
-		return 0, err
+		return 0, errors.New("not a number and a unit")
 	}
 	var unit time.Duration
 	switch s[i:] {
@@ -408,9 +437,13 @@ func ParseDuration(s string) (time.Duration, error) {
 	case "w":
 		unit = 7 * 24 * time.Hour
 	default:
-		return 0, &strconv.NumError{Func: "duration", Num: s, Err: strconv.ErrSyntax}
+		return 0, errors.New("the unit is not one of ms, s, m, h, d, w")
 	}
-	return time.Duration(n * float64(unit)), nil
+	d := n * float64(unit)
+	if d >= math.MaxInt64 {
+		return 0, errors.New("out of range")
+	}
+	return time.Duration(d), nil
 }
 
 // ParseDateTime parses an RFC 3339 date-time or a plain date (UTC midnight).
@@ -431,4 +464,11 @@ func ParseDateTime(s string) (time.Time, bool, error) {
 	}
 	_, err := time.Parse(time.RFC3339, s)
 	return time.Time{}, false, err
+}
+
+func isText(neg bool) string {
+	if neg {
+		return "is not"
+	}
+	return "is"
 }

@@ -17,18 +17,19 @@ func parseStringLit(t *lexer.Token) (ast.Expr, error) {
 	raw := t.Value
 	end := t.Pos
 	end.Advance(raw)
-	span := ast.Span{Pos: t.Pos, EndPos: end}
-	val, err := strconv.Unquote(raw)
-	if err != nil {
-		return nil, participle.Errorf(t.Pos, "invalid string literal %s: %v", raw, err)
-	}
-	lit := &ast.StringLit{Span: span, Value: val}
+	lit := &ast.StringLit{Span: ast.Span{Pos: t.Pos, EndPos: end}}
 	if !strings.Contains(raw, "{{") {
+		val, err := strconv.Unquote(raw) // fails only on a bad escape
+		if err != nil {
+			return nil, participle.Errorf(t.Pos, "invalid string literal %s: bad escape sequence", raw)
+		}
+		lit.Value = val
 		return lit, nil
 	}
 	body := raw[1 : len(raw)-1]
 	pos := t.Pos
 	pos.Advance(`"`)
+	var value strings.Builder
 	for body != "" {
 		i := strings.Index(body, "{{")
 		if i < 0 {
@@ -37,49 +38,57 @@ func parseStringLit(t *lexer.Token) (ast.Expr, error) {
 		if i > 0 {
 			text, err := strconv.Unquote(`"` + body[:i] + `"`)
 			if err != nil {
-				return nil, participle.Errorf(pos, "invalid string literal: %v", err)
+				return nil, participle.Errorf(pos, "invalid string literal: bad escape sequence")
 			}
 			start := pos
 			pos.Advance(body[:i])
 			lit.Parts = append(lit.Parts, &ast.StringLit{Span: ast.Span{Pos: start, EndPos: pos}, Value: text})
+			value.WriteString(text)
 			body = body[i:]
 			continue
 		}
-		j := strings.Index(body, "}}")
-		if j < 0 {
-			return nil, participle.Errorf(pos, "template \"{{\" is not closed with \"}}\"")
+		j, ok := scanner.TemplateEnd(body, 2)
+		if !ok {
+			return nil, participle.Errorf(pos, `template "{{" is not closed with "}}"`)
 		}
-		inner := body[2:j]
 		innerPos := pos
 		innerPos.Advance("{{")
-		x, err := parseTemplateExpr(innerPos, inner)
+		x, err := parseTemplateExpr(innerPos, body[2:j-2])
 		if err != nil {
 			return nil, err
 		}
 		lit.Parts = append(lit.Parts, x)
-		pos.Advance(body[:j+2])
-		body = body[j+2:]
+		value.WriteString(body[:j])
+		pos.Advance(body[:j])
+		body = body[j:]
 	}
+	lit.Value = value.String()
 	return lit, nil
 }
 
-// parseTemplateExpr parses the text between {{ and }} as one expression.
+// parseTemplateExpr parses src, the text between {{ and }} that starts at
+// base, as one expression.
 func parseTemplateExpr(base lexer.Position, src string) (ast.Expr, error) {
-	toks := scanner.Tokens(base.Filename, src)
-	for i := range toks {
-		p := toks[i].Pos
-		toks[i].Pos = base
-		toks[i].Pos.Advance(src[:p.Offset])
+	// Scan src from base's line and column, then move the offsets into
+	// the file. The end of the template reads as "}}" in messages.
+	s := scanner.NewAt(src, lexer.Position{Filename: base.Filename, Line: base.Line, Column: base.Column})
+	var toks []lexer.Token
+	for {
+		t := s.Scan()
+		t.Pos.Offset += base.Offset
+		if t.EOF() {
+			t.Value = "}}"
+			toks = append(toks, t)
+			break
+		}
+		toks = append(toks, t)
 	}
-	lex, err := lexer.Upgrade(&sliceLexer{toks: toks}, scanner.Whitespace, scanner.Comment)
-	if err != nil {
-		return nil, err
-	}
+	lex := newPeekingLexer(toks)
 	p := exprParser{lex: lex}
-	if !p.startsOperand() {
+	if t := lex.Peek(); t.EOF() {
 		return nil, participle.Errorf(base, "empty template: write an expression between {{ and }}")
 	}
-	x, err := p.or()
+	x, err := p.operand()
 	if err != nil {
 		return nil, err
 	}
@@ -87,18 +96,4 @@ func parseTemplateExpr(base lexer.Position, src string) (ast.Expr, error) {
 		return nil, participle.Errorf(t.Pos, "unexpected %s in template", describe(t))
 	}
 	return x, nil
-}
-
-// sliceLexer replays scanned tokens.
-type sliceLexer struct {
-	toks []lexer.Token
-	i    int
-}
-
-func (l *sliceLexer) Next() (lexer.Token, error) {
-	t := l.toks[l.i]
-	if !t.EOF() {
-		l.i++
-	}
-	return t, nil
 }
