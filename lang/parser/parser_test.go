@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wflang/wf/internal/wfgen"
 	"github.com/wflang/wf/lang/ast"
 	"github.com/wflang/wf/lang/diag"
 )
@@ -204,7 +205,7 @@ func TestPositions(t *testing.T) {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			var src string
 			if name == "gen.wf" {
-				src = genSource(2000)
+				src = wfgen.Program(2000)
 			} else {
 				b, err := os.ReadFile(name)
 				if err != nil {
