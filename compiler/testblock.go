@@ -116,14 +116,11 @@ func (tc *testc) stmt(s ast.TestStmt, st *bytecode.TestStmt) {
 		if h := c.lookupHook(s.Hook); h != nil {
 			st.Hook = h.idx
 		}
-		for _, fv := range s.Body.Fields {
-			x := c.expr(&scope{refs: tc.refs}, fv.Value)
-			if !x.bad && !x.isConst() {
-				c.errorf(fv.Value, "test-value", "a test gives constant values")
-				continue
-			}
-			st.Fields = append(st.Fields, bytecode.Field{Name: fv.Name.Name, Slot: -1, Value: x.val})
-		}
+		st.Fields = tc.body(s.Body, "", st.Fields)
+	case *ast.EnableStmt:
+		st.Kind = bytecode.TestEnable
+		st.Workflow = s.Workflow.Name
+		tc.workflow(s.Workflow)
 	case *ast.EnrollStmt:
 		st.Kind = bytecode.TestEnroll
 		st.Record, st.Workflow = string(s.Record.ID), s.Workflow.Name
@@ -169,6 +166,43 @@ func (tc *testc) stmt(s ast.TestStmt, st *bytecode.TestStmt) {
 		st.Kind = bytecode.TestExpect
 		st.Expr = c.cond(&scope{refs: tc.refs}, s.Cond, "an expectation")
 	}
+}
+
+// body lowers the object literal of a `hook` statement to constant fields
+// named by their dotted path in the request body: `{ order: { id: "o1" } }`
+// is the field "order.id".
+func (tc *testc) body(lit *ast.ObjectLit, prefix string, out []bytecode.Field) []bytecode.Field {
+	c := tc.c
+	seen := map[string]ast.Position{}
+	for _, fv := range lit.Fields {
+		name := prefix + fv.Name.Name
+		if prev, ok := seen[name]; ok {
+			c.errorf(fv.Name, "duplicate", "field `%s` is already set at line %d", name, prev.Line)
+			continue
+		}
+		seen[name] = fv.Name.Pos
+		if fv.Object != nil {
+			out = tc.body(fv.Object, name+".", out)
+			continue
+		}
+		x := c.expr(&scope{refs: tc.refs}, fv.Value)
+		if !x.bad && !x.isConst() {
+			c.errorf(fv.Value, "test-value", "a test gives constant values")
+			continue
+		}
+		out = append(out, bytecode.Field{Name: name, Slot: -1, Value: x.val})
+	}
+	return out
+}
+
+// nested reports a nested object literal where only a hook body allows one.
+func (c *compiler) nested(fv *ast.FieldValue) bool {
+	if fv.Object == nil {
+		return false
+	}
+	dg := c.errorf(fv.Object, "nested-object", "field `%s` is an object; only the body of a test's `hook` statement nests objects", fv.Name.Name)
+	dg.Hint = "give a property value: a string, number, bool, date or list"
+	return true
 }
 
 // introduce records that a test names record r of type o.
@@ -229,6 +263,9 @@ func (tc *testc) fields(lit *ast.ObjectLit, slots map[string]int, props []byteco
 	seen := map[string]ast.Position{}
 	for _, fv := range lit.Fields {
 		name := fv.Name.Name
+		if c.nested(fv) {
+			continue
+		}
 		x := c.expr(&scope{refs: tc.refs}, fv.Value)
 		if prev, ok := seen[name]; ok {
 			c.errorf(fv.Name, "duplicate", "field `%s` is already set at line %d", name, prev.Line)

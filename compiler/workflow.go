@@ -787,6 +787,9 @@ func (f *flow) create(b *ast.CreateStep, s *bytecode.Step) {
 	}
 	seen := map[string]ast.Position{}
 	for _, fv := range b.Fields.Fields {
+		if c.nested(fv) {
+			continue
+		}
 		x := c.expr(&fs, fv.Value)
 		if prev, ok := seen[fv.Name.Name]; ok {
 			c.errorf(fv.Name, "duplicate", "field `%s` is already set at line %d", fv.Name.Name, prev.Line)

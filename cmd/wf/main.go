@@ -51,7 +51,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdTest, cmdVersion, cmdHelp}
+	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdVersion, cmdHelp}
 }
 
 func lookup(name string) *command {

@@ -435,6 +435,7 @@ const (
 	TestExpectWebhook
 	TestExpectEmail
 	TestExpectCreated
+	TestEnable // Workflow: enable it (the test starts it disabled)
 )
 
 // TestStmt is one statement of a test block.

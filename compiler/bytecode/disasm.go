@@ -569,7 +569,7 @@ var testStmtNames = [...]string{
 	TestEvent: "event", TestAssociate: "associate", TestHook: "hook", TestEnroll: "enroll",
 	TestExpect: "expect", TestExpectEnrollment: "expect enrollment",
 	TestExpectWebhook: "expect webhook", TestExpectEmail: "expect email",
-	TestExpectCreated: "expect created",
+	TestExpectCreated: "expect created", TestEnable: "enable",
 }
 
 func (d *disasm) test(t *Test) {

@@ -226,7 +226,7 @@ func (v validator) expr(i int) error {
 		if n := tableLen(p, op); n >= 0 && !v.in(operand, n) {
 			return errorf(pc, "%s operand %d of %d", op, operand, n)
 		}
-		pops := popCount(in)
+		pops := PopCount(in)
 		if depth < pops {
 			return errorf(pc, "%s needs %d operands, the stack holds %d", op, pops, depth)
 		}
@@ -289,8 +289,8 @@ func tableLen(p *Program, op Op) int {
 	return -1
 }
 
-// popCount is the number of operands an instruction takes off the stack.
-func popCount(in Instr) int {
+// PopCount is the number of operands an instruction takes off the stack.
+func PopCount(in Instr) int {
 	switch in.Op() {
 	case POP, JMPF, ANDJ, ORJ, TOBOOL, NOT, NEG, INLIST, NOTINLIST, MATCHES, ISEMPTY, ISKNOWN:
 		return 1

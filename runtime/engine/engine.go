@@ -40,14 +40,32 @@
 //   - Event triggers enroll on an occurrence whose `where` holds (an event
 //     on another object type enrolls the associated records); again only
 //     the first time unless the event is listed in `reenroll on event`.
+//   - Webhook triggers enroll the record an incoming webhook call names
+//     (see hooks.go), like event triggers: the first time, or on every
+//     call with `reenroll on webhook`. A call that names no record
+//     triggers nothing and says so (CallHook, HookCalls, the trace).
 //   - Schedule and date triggers fire from timers (see triggers.go): a
 //     schedule offers every record of the type at each occurrence; a date
-//     trigger enrolls a record when the moment its date names comes.
+//     trigger enrolls a record when the moment its date names comes. Times
+//     of day are wall-clock times in the workflow's zone, with one answer
+//     on DST days (wallclock.go): a skipped time is shifted by the jump, a
+//     repeated one is its first occurrence.
+//   - Workflows named in Options.Disabled enroll nothing until Enable,
+//     which runs `enroll existing` (see enable.go).
 //   - A record is never enrolled twice at once in one workflow, and is not
 //     enrolled while its suppress, goal or unenroll clause holds.
 //   - After every change an enrolled record sees, goal (converted), then
 //     unenroll (unenrolled), then suppress (unenrolled) are checked; the
 //     history records the clause and the values it read.
+//   - When a trigger matches but does not enroll (enrolled already,
+//     enrolled before without reenroll, blocked), the engine remembers why;
+//     Why reports it with the state of every clause, for `wf explain`.
+//
+// # The action log
+//
+// Each workflow keeps an action log (actionlog.go): one entry per step
+// executed, with its time, record, inputs, outcome and why. Entries older
+// than Options.LogRetention are compacted into a per-step summary.
 //
 // # Steps
 //
@@ -73,9 +91,9 @@
 // the compiler rejects) end the enrollment with the error "step <id>
 // (<kind>) is not supported by this runtime yet", in the trace and the
 // history. Outputs of webhook and create steps (`hook.status`, `d.id`)
-// are readable by later steps of the same enrollment. Webhook triggers never
-// fire; New reports each in Warnings and in the trace. `enroll existing`
-// has nothing to do: an engine starts empty. Association labels are not
+// are readable by later steps of the same enrollment. The mapped
+// properties of an incoming webhook call are shown in the enrollment's
+// reason but are not readable by steps. Association labels are not
 // told apart: a record's associations are kept per other object type. The
 // clock does not re-evaluate filters or wait conditions that read `now`,
 // and a wait until condition is re-checked on changes of the record
@@ -122,6 +140,14 @@ type Options struct {
 	// history are kept after it ended; older ones are dropped when the
 	// record next enrolls. 0 keeps everything.
 	Retention time.Duration
+	// LogRetention is how long each workflow's action log keeps its
+	// entries (Retain90Days, Retain6Months, Retain2Years or RetainFor any
+	// duration); older entries are compacted into the log's summary. The
+	// zero value keeps every entry.
+	LogRetention Retention
+	// Disabled names workflows that start disabled: nothing enrolls in
+	// them until Enable (which runs `enroll existing`).
+	Disabled []string
 }
 
 // Engine runs one Program in memory. It is safe for concurrent use; changes
@@ -143,6 +169,8 @@ type Engine struct {
 	assocDeps [][][]int // type → slot → workflows on other types reading it through an association
 	assocWFs  [][]int   // type → workflows on it that read through associations
 	eventDeps [][]int   // event type → workflows with a trigger on it
+	hookDeps  [][]int   // incoming webhook → workflows with a trigger on it
+	disabled  []bool    // per workflow: not enabled yet
 	hasFilter []bool    // per workflow: has filter triggers
 	hasDate   []bool    // per workflow: has date triggers
 	mark      []uint64  // per workflow: the offer round it was last picked in
@@ -161,6 +189,8 @@ type Engine struct {
 	outbox    []Effect       // what steps sent or created, in order
 	created   []int          // per type: records created by steps so far (for their ids)
 	rotation  map[string]int // workflow and step id → the next round-robin candidate
+	hookLog   []*HookCall    // every incoming webhook call, in order
+	logs      []actionLog    // per workflow: its action log
 	env       vm.Env
 	ctx       resolver
 }
@@ -184,6 +214,8 @@ type membership struct {
 	ever    bool              // the record has been enrolled before
 	active  *enrollment       // the running or waiting enrollment, if any
 	dates   map[int]dateTimer // date trigger index → its armed timer
+	note    string            // why a trigger that matched last did not enroll the record (for explain)
+	noteAt  time.Time
 }
 
 // dateTimer is a date trigger's pending timer for one record.
@@ -264,6 +296,9 @@ func New(p *bytecode.Program, opts Options) (*Engine, error) {
 		assocDeps: make([][][]int, len(p.Types)),
 		assocWFs:  make([][]int, len(p.Types)),
 		eventDeps: make([][]int, len(p.Events)),
+		hookDeps:  make([][]int, len(p.Hooks)),
+		disabled:  make([]bool, len(p.Workflows)),
+		logs:      make([]actionLog, len(p.Workflows)),
 		hasFilter: make([]bool, len(p.Workflows)),
 		hasDate:   make([]bool, len(p.Workflows)),
 		mark:      make([]uint64, len(p.Workflows)),
@@ -297,6 +332,13 @@ func New(p *bytecode.Program, opts Options) (*Engine, error) {
 		}
 		e.locs = append(e.locs, loc)
 		e.index(w, wf)
+	}
+	for _, name := range opts.Disabled {
+		w, ok := e.wfIndex[name]
+		if !ok {
+			return nil, fmt.Errorf("engine: Options.Disabled names no workflow %s", name)
+		}
+		e.disabled[w] = true
 	}
 	for w, wf := range p.Workflows {
 		for i, tr := range wf.Triggers {
@@ -341,6 +383,8 @@ func (e *Engine) index(w int, wf *bytecode.Workflow) {
 			for _, s := range e.prog.Exprs[tr.Expr].Reads {
 				add(&e.deps[t][s])
 			}
+		case bytecode.TriggerWebhook:
+			add(&e.hookDeps[tr.Hook])
 		case bytecode.TriggerSchedule:
 			// Armed by New once the index is built.
 		default:
@@ -379,7 +423,8 @@ func (e *Engine) Warnings() []string { return append([]string(nil), e.warnings..
 // anything, on a change that names no such type, record or property (an
 // event matched by a unique property no record has is such a change); it
 // also returns the errors of a cascade that hit Options.MaxCascade (those
-// are in the trace too).
+// are in the trace too). A hook change calls an incoming webhook as
+// CallHook does: a body that names no record is not an error.
 func (e *Engine) Apply(ch ingest.Change) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -389,6 +434,13 @@ func (e *Engine) Apply(ch ingest.Change) error {
 	t := e.prog.Types[ch.Type]
 	rec := e.records[ch.Type][ch.ID]
 	switch ch.Op {
+	case ingest.Hook:
+		if ch.Hook < 0 || ch.Hook >= len(e.prog.Hooks) {
+			return fmt.Errorf("engine: change names incoming webhook %d; the program has %d", ch.Hook, len(e.prog.Hooks))
+		}
+		if _, err := e.hook(ch.Hook, ch.Body); err != nil {
+			return err
+		}
 	case ingest.Upsert:
 		for _, p := range ch.Props {
 			if p.Slot < 0 || p.Slot >= len(t.Props) {
@@ -554,6 +606,9 @@ func (e *Engine) Enroll(workflow, id string) error {
 		return fmt.Errorf("engine: no workflow %s", workflow)
 	}
 	wf := e.prog.Workflows[w]
+	if e.disabled[w] {
+		return fmt.Errorf("engine: workflow %s is not enabled", workflow)
+	}
 	rec := e.records[wf.Object][id]
 	if rec == nil {
 		return fmt.Errorf("engine: enroll in %s: %s %s does not exist", workflow, e.prog.Types[wf.Object].Name, id)
@@ -716,6 +771,7 @@ const (
 	itemChange itemKind = iota // a record changed: offer it to the affected workflows
 	itemEvent                  // an event occurred on a record
 	itemRun                    // run an enrollment from step pc
+	itemHook                   // an incoming webhook call named a record
 )
 
 // item is one unit of queued work. depth counts how many step effects led
@@ -731,6 +787,7 @@ type item struct {
 	eventProps []value.Value
 	a          *enrollment
 	pc         int
+	call       *HookCall // itemHook: the call (event is the webhook, eventProps its values)
 }
 
 func (e *Engine) push(it item) { e.queue = append(e.queue, it) }
@@ -749,6 +806,8 @@ func (e *Engine) drain() error {
 			e.offerEvent(it)
 		case itemRun:
 			e.run(it.a, it.pc, it.depth)
+		case itemHook:
+			e.offerHook(it)
 		}
 	}
 	e.queue, e.head = e.queue[:0], 0

@@ -26,6 +26,9 @@ func (e *Engine) membership(w int, rec *record) *membership {
 // properties). A current enrollment is checked for goal, unenroll and
 // suppress first; then the filter triggers decide whether to enroll.
 func (e *Engine) offer(w int, rec *record, slots []int, depth int) {
+	if e.disabled[w] {
+		return
+	}
 	wf := e.prog.Workflows[w]
 	m := e.members[w][rec.id]
 	if m != nil && m.active != nil {
@@ -37,13 +40,7 @@ func (e *Engine) offer(w int, rec *record, slots []int, depth int) {
 	if !e.hasFilter[w] {
 		return
 	}
-	matched := -1
-	for i, tr := range wf.Triggers {
-		if tr.Kind == bytecode.TriggerFilter && e.test(tr.Expr, w, rec, nil) {
-			matched = i
-			break
-		}
-	}
+	matched := e.matching(w, rec)
 	if m == nil {
 		if matched < 0 {
 			return // nothing to remember: not matching, never enrolled
@@ -52,7 +49,13 @@ func (e *Engine) offer(w int, rec *record, slots []int, depth int) {
 	}
 	prev := m.matched
 	m.matched = matched >= 0
-	if matched < 0 || m.active != nil {
+	if matched < 0 {
+		return
+	}
+	if m.active != nil {
+		if !prev {
+			e.note(w, rec, "matched again while enrolled already; a record is never enrolled twice at once")
+		}
 		return
 	}
 	first := !prev && !m.ever
@@ -63,9 +66,19 @@ func (e *Engine) offer(w int, rec *record, slots []int, depth int) {
 		}
 	}
 	if !first && len(again) == 0 {
+		if !prev {
+			why := "matched again, but the record was enrolled before and "
+			if len(wf.Reenroll) == 0 {
+				why += "the workflow has no `reenroll on change`"
+			} else {
+				why += "none of the properties under `reenroll on change` changed"
+			}
+			e.note(w, rec, why+": "+e.because("enroll when", wf.Triggers[matched].Expr, w, rec, -1, nil))
+		}
 		return
 	}
 	if e.blocked(w, rec) {
+		e.note(w, rec, e.because("enroll when", wf.Triggers[matched].Expr, w, rec, -1, nil)+" matched, but "+e.blocker(w, rec))
 		return
 	}
 	reason := e.because("enroll when", wf.Triggers[matched].Expr, w, rec, -1, nil)
@@ -101,6 +114,9 @@ func (e *Engine) offerEvent(it item) {
 // offerOccurrence enrolls rec in w if an event trigger of w matches the
 // occurrence it: first time only, or every time with `reenroll on event`.
 func (e *Engine) offerOccurrence(w int, rec *record, it item) {
+	if e.disabled[w] {
+		return
+	}
 	wf := e.prog.Workflows[w]
 	m := e.members[w][rec.id]
 	if m != nil && m.active != nil {
@@ -168,6 +184,7 @@ func (e *Engine) enroll(w int, rec *record, reason string, depth int) item {
 	}
 	m := e.membership(w, rec)
 	m.active, m.ever = a, true
+	m.note, m.noteAt = "", time.Time{}
 	if e.opts.Retention > 0 {
 		cutoff := a.Started.Add(-e.opts.Retention)
 		kept := rec.enrollments[:0]
@@ -227,7 +244,9 @@ func (e *Engine) run(a *enrollment, pc, depth int) {
 		}
 		e.pending = e.pending[:0]
 		e.ctx.outputs = a.outputs
+		inputs, logged := e.stepInputs(a, st), len(a.History)
 		next, writes, done := e.step(a, st, depth)
+		e.logStep(a, st, inputs, a.History[logged:])
 		e.ctx.outputs = nil
 		if done {
 			return
@@ -274,12 +293,12 @@ func nextOpen(w *bytecode.Window, now time.Time, loc *time.Location) time.Time {
 	local := now.In(loc)
 	y, m, d := local.Date()
 	for i := range 8 {
-		day := time.Date(y, m, d+i, 0, 0, 0, 0, loc)
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, loc)
 		if !containsInt(w.Days, int(day.Weekday())) {
 			continue
 		}
-		open := time.Date(y, m, d+i, w.From/3600, w.From/60%60, w.From%60, 0, loc)
-		shut := time.Date(y, m, d+i, w.To/3600, w.To/60%60, w.To%60, 0, loc)
+		open := wallClock(loc, y, m, d+i, w.From)
+		shut := wallClock(loc, y, m, d+i, w.To)
 		if now.Before(open) {
 			return open
 		}
@@ -486,7 +505,7 @@ func (e *Engine) moment(v value.Value, at int, loc *time.Location) (time.Time, b
 	default:
 		return time.Time{}, false
 	}
-	return time.Date(y, m, d, at/3600, at/60%60, at%60, 0, loc), true
+	return wallClock(loc, y, m, d, at), true
 }
 
 // suspend parks an enrollment at st until due, when it goes on at step pc.

@@ -23,6 +23,7 @@ const (
 	KindUnenrolled TraceKind = "unenrolled" // unenroll/suppress criteria met, or the record was deleted
 	KindCompleted  TraceKind = "completed"  // the enrollment ran off its last step or hit stop
 	KindError      TraceKind = "error"      // a step failed or the runtime refused something; Reason says what
+	KindHook       TraceKind = "hook"       // an incoming webhook was called; Reason says which record it named, or that none matched
 )
 
 // TraceEvent is one entry of the engine's trace and of an enrollment's

@@ -37,11 +37,11 @@ func nextFire(tr *bytecode.Trigger, from time.Time, loc *time.Location, inclusiv
 	at := max(tr.At, 0)
 	y, m, d := from.In(loc).Date()
 	for i := range 400 {
-		day := time.Date(y, m, d+i, 0, 0, 0, 0, loc)
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, loc)
 		if tr.MonthDay > 0 && day.Day() != tr.MonthDay || tr.MonthDay <= 0 && !containsInt(tr.Days, int(day.Weekday())) {
 			continue
 		}
-		fire := time.Date(y, m, d+i, at/3600, at/60%60, at%60, 0, loc)
+		fire := wallClock(loc, y, m, d+i, at)
 		if fire.After(from) || inclusive && fire.Equal(from) {
 			return fire, true
 		}
@@ -53,6 +53,10 @@ func nextFire(tr *bytecode.Trigger, from time.Time, loc *time.Location, inclusiv
 func (e *Engine) fireSchedule(tm timer) {
 	wf := e.prog.Workflows[tm.w]
 	tr := &wf.Triggers[tm.trig]
+	if e.disabled[tm.w] {
+		e.armSchedule(tm.w, tm.trig, tm.due, false)
+		return
+	}
 	ids := make([]string, 0, len(e.records[wf.Object]))
 	for id := range e.records[wf.Object] {
 		ids = append(ids, id)
@@ -112,7 +116,7 @@ func (e *Engine) armDates(w int, rec *record) {
 func (e *Engine) fireDate(tm timer) {
 	m := e.members[tm.w][tm.rec.id]
 	delete(m.dates, tm.trig)
-	if m.active != nil || e.blocked(tm.w, tm.rec) {
+	if e.disabled[tm.w] || m.active != nil || e.blocked(tm.w, tm.rec) {
 		return
 	}
 	tr := &e.prog.Workflows[tm.w].Triggers[tm.trig]

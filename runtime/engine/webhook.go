@@ -31,8 +31,10 @@ type WebhookResult struct {
 
 // output is what an earlier step of an enrollment left under its `as` name.
 type output struct {
-	hook    *WebhookResult
-	created *record
+	hook     *WebhookResult
+	created  *record
+	body     map[string]any // an incoming webhook's request body, read as `body.x.y`
+	incoming bool
 }
 
 // webhook makes an outgoing webhook call through Options.Webhook and keeps
@@ -80,8 +82,19 @@ func (r *resolver) Output(o int) value.Value {
 	}
 	path := r.e.prog.Outputs[o]
 	out, ok := r.outputs[path.Name]
-	if !ok || len(path.Path) == 0 {
+	if !ok || len(path.Path) == 0 && !out.incoming {
 		return value.Value{}
+	}
+	if out.incoming {
+		var v any = out.body
+		for _, key := range path.Path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return value.Value{}
+			}
+			v = m[key]
+		}
+		return fromJSON(v)
 	}
 	if rec := out.created; rec != nil {
 		if path.Path[0] == "id" {

@@ -29,13 +29,17 @@ type Decoder struct {
 	p      *bytecode.Program
 	types  map[string]int
 	events map[string]int
+	hooks  map[string]int
 	props  []map[string]int // per type: lower-case name → slot
 	eprops []map[string]int // per event type
 }
 
 // NewDecoder returns a decoder for p's object and event types.
 func NewDecoder(p *bytecode.Program) *Decoder {
-	d := &Decoder{p: p, types: map[string]int{}, events: map[string]int{}}
+	d := &Decoder{p: p, types: map[string]int{}, events: map[string]int{}, hooks: map[string]int{}}
+	for i, h := range p.Hooks {
+		d.hooks[h.Name] = i
+	}
 	for i, t := range p.Types {
 		d.types[t.Name] = i
 		d.props = append(d.props, propIndex(t.Props))
@@ -119,7 +123,7 @@ func (d *Decoder) decodeArray(data []byte, emit func(int, []byte), errs *Errors)
 	}
 }
 
-var fields = []string{"op", "type", "object", "id", "props", "event", "at", "to", "to_id", "label", "match"}
+var fields = []string{"op", "type", "object", "id", "props", "event", "at", "to", "to_id", "label", "match", "hook", "body"}
 
 // DecodeOne decodes one change object; line is used in errors. The error,
 // when not nil, is an *Error.
@@ -156,8 +160,11 @@ func (d *Decoder) DecodeOne(line int, raw []byte) (Change, error) {
 		return d.decodeEvent(ch, m)
 	case "associate":
 		ch.Op = Associate
+	case "hook":
+		ch.Op = Hook
+		return d.decodeHook(ch, m)
 	default:
-		return fail("op", "unknown op %q; want upsert, delete, event or associate", op)
+		return fail("op", "unknown op %q; want upsert, delete, event, associate or hook", op)
 	}
 	typ, err := str(m, "type", true)
 	if err != nil {
@@ -474,4 +481,33 @@ func article(word string) string {
 		return "n"
 	}
 	return ""
+}
+
+// decodeHook decodes a call of an incoming webhook:
+// {"op":"hook","hook":"order_paid","body":{…},"at":…}.
+func (d *Decoder) decodeHook(ch Change, m map[string]any) (Change, error) {
+	fail := func(field, format string, args ...any) (Change, error) {
+		return Change{}, &Error{Line: ch.Line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	for _, k := range sortedKeys(m) {
+		if !contains([]string{"op", "hook", "body", "at"}, k) {
+			return fail(k, "not allowed in a hook change")
+		}
+	}
+	name, err := str(m, "hook", true)
+	if err != nil {
+		return fail("hook", "%v", err)
+	}
+	i, ok := d.hooks[name]
+	if !ok {
+		return fail("hook", "unknown incoming webhook %q%s", name, hint(name, sortedKeys(d.hooks)))
+	}
+	ch.Hook, ch.Type = i, d.p.Hooks[i].Object
+	if ch.Body, err = objectField(m, "body"); err != nil {
+		return fail("body", "%v", err)
+	}
+	if ch.At, err = at(m); err != nil {
+		return fail("at", "%v", err)
+	}
+	return ch, nil
 }

@@ -7,7 +7,11 @@
 //	{"op":"delete","type":"contact","id":"c1"}
 //	{"op":"event","event":"form_submitted","type":"contact","id":"c1","at":"2026-01-05T08:00:00Z","props":{"form_id":"demo"}}
 //	{"op":"associate","type":"contact","id":"c1","to":"company","to_id":"co1","label":"primary"}
+//	{"op":"hook","hook":"order_paid","body":{"order":{"id":"o1","total":120}}}
 //
+// A hook change is a call of an incoming webhook (SPEC 2.3) with its JSON
+// body, kept as decoded JSON: the webhook's declared mapping, which the
+// engine evaluates, decides which record it is for and what it carries.
 // An event may name its record by a unique property instead of its id:
 // "match":{"email":"a@example.com"}.
 // Any change may carry "at" (RFC 3339 or epoch milliseconds): when it
@@ -38,9 +42,10 @@ const (
 	Delete              // remove the record
 	Event               // an event occurred on the record
 	Associate           // associate the record with another
+	Hook                // an incoming webhook was called
 )
 
-var opNames = [...]string{"upsert", "delete", "event", "associate"}
+var opNames = [...]string{"upsert", "delete", "event", "associate", "hook"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -70,6 +75,11 @@ type Change struct {
 	ToType int
 	ToID   string
 	Label  string
+	// Hook: the incoming webhook (index into Program.Hooks) and the
+	// request body as encoding/json decodes it; Type is the webhook's
+	// object type and ID is empty (the body names the record).
+	Hook int
+	Body map[string]any
 	// Line is the input line the change started on (0 when not from text).
 	Line int
 }

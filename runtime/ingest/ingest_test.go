@@ -141,7 +141,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"op":"upsert","type":"contact","id":"c1","props":[1]}`, `line 1: props: expected an object, got an array`},
 		{`{"op":"upsert","type":"contact","id":"c1","to":"company"}`, `line 1: to: not allowed in an upsert change`},
 		{`{"op":"upsert","typ":"contact","id":"c1"}`, `line 1: typ: unknown field; did you mean "type"?`},
-		{`{"op":"merge","type":"contact","id":"c1"}`, `line 1: op: unknown op "merge"; want upsert, delete, event or associate`},
+		{`{"op":"merge","type":"contact","id":"c1"}`, `line 1: op: unknown op "merge"; want upsert, delete, event, associate or hook`},
 		{`{"type":"contact","id":"c1"}`, `line 1: op: missing`},
 		{`[1]`, `line 1: expected a change object, got number 1`},
 		{`{"op":"event","event":"form_submited","id":"c1"}`, `line 1: event: unknown event type "form_submited"; did you mean "form_submitted"?`},

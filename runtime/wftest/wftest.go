@@ -4,11 +4,18 @@
 // its position and the values it saw. Nothing waits on the wall clock and
 // nothing goes over the network (outgoing webhooks get a fake answer), so
 // a run is deterministic.
+//
+// `hook NAME { … }` calls an incoming webhook with the statement's body
+// (nested object literals are nested JSON objects); a body that names no
+// record triggers nothing and is not a failure. `enable WORKFLOW` enables a
+// workflow: the workflows a test enables start that test disabled, so
+// records can exist before `enroll existing` runs.
 package wftest
 
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,7 +86,7 @@ func runTest(p *bytecode.Program, t *bytecode.Test, opts Options) Result {
 		start = time.UnixMilli(t.Stmts[0].Time).UTC()
 	}
 	r := &run{p: p, clock: clock.NewVirtual(start), result: &res}
-	eo := engine.Options{Clock: r.clock, Seed: opts.Seed, Webhook: opts.Webhook}
+	eo := engine.Options{Clock: r.clock, Seed: opts.Seed, Webhook: opts.Webhook, Disabled: enabled(t)}
 	if eo.Webhook == nil {
 		eo.Webhook = FakeHTTP
 	}
@@ -140,7 +147,11 @@ func (r *run) stmt(st *bytecode.TestStmt) {
 	case bytecode.TestAssociate:
 		r.apply(st, ingest.Change{Op: ingest.Associate, Type: st.Type, ID: st.Record, ToType: st.ToType, ToID: st.To, Label: st.Label, Line: st.Line})
 	case bytecode.TestHook:
-		r.failf(st, "%s: incoming webhooks are not supported by this runtime yet", st.Text)
+		r.hook(st)
+	case bytecode.TestEnable:
+		if err := r.eng.Enable(st.Workflow); err != nil {
+			r.failf(st, "%s: %v", st.Text, err)
+		}
 	case bytecode.TestEnroll:
 		if err := r.eng.Enroll(st.Workflow, st.Record); err != nil {
 			r.failf(st, "%s: %v", st.Text, err)
@@ -164,6 +175,67 @@ func (r *run) stmt(st *bytecode.TestStmt) {
 	default:
 		r.failf(st, "%s: unknown test statement kind %d", st.Text, st.Kind)
 	}
+}
+
+// enabled lists the workflows a test enables with `enable`: they start the
+// test disabled.
+func enabled(t *bytecode.Test) []string {
+	var names []string
+	for _, st := range t.Stmts {
+		if st.Kind == bytecode.TestEnable && !slices.Contains(names, st.Workflow) {
+			names = append(names, st.Workflow)
+		}
+	}
+	return names
+}
+
+// hook calls an incoming webhook with the statement's body, rebuilt from
+// its dotted field names. A body that names no record is not a failure:
+// nothing is triggered, as in production, and the engine's hook log says
+// why.
+func (r *run) hook(st *bytecode.TestStmt) {
+	if st.Hook < 0 {
+		r.failf(st, "%s: unknown incoming webhook", st.Text)
+		return
+	}
+	body := map[string]any{}
+	for _, f := range st.Fields {
+		m := body
+		parts := strings.Split(f.Name, ".")
+		for _, p := range parts[:len(parts)-1] {
+			sub, ok := m[p].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[p] = sub
+			}
+			m = sub
+		}
+		m[parts[len(parts)-1]] = jsonValue(f.Value)
+	}
+	if _, err := r.eng.CallHook(r.p.Hooks[st.Hook].Name, body); err != nil {
+		r.failf(st, "%s: %v", st.Text, err)
+	}
+}
+
+// jsonValue is a test's constant as a decoded JSON body holds it: numbers
+// as float64, bools as bool, lists as arrays of strings, empty as null,
+// everything else (strings, dates, datetimes) as its text.
+func jsonValue(v value.Value) any {
+	switch v.K {
+	case value.Empty:
+		return nil
+	case value.Number:
+		return v.N
+	case value.Bool:
+		return v.Truthy()
+	case value.List:
+		var out []any
+		for _, m := range v.Members() {
+			out = append(out, m)
+		}
+		return out
+	}
+	return v.String()
 }
 
 func (r *run) runUntil(st *bytecode.TestStmt, t time.Time) {

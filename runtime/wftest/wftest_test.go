@@ -112,11 +112,9 @@ test "hooks" {
 		got = append(got, f.Message)
 	}
 	want := []string{
-		"hook order_paid { order: 1 }: incoming webhooks are not supported by this runtime yet",
 		`expect completed c1 in w: got failed at "2" (step 2 (code) is not supported by this runtime yet)`,
 		`expect webhook "https://hooks.example.com/y": got 0 (called "https://hooks.example.com/x")`,
 		"expect created deal where amount > 1: got 0 (no deal was created)",
-		"note: workflow paid (t.wf:14): webhook trigger `enroll when webhook order_paid` is not supported by this runtime yet; it never fires",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failures (-want +got):\n%s", diff)
@@ -205,5 +203,59 @@ test "manual enrollment" {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failures (-want +got):\n%s", diff)
+	}
+}
+
+func TestHookAndEnableStatements(t *testing.T) {
+	p, diags := compiler.CompileSource("t.wf", `
+extend deal { order_id: string unique }
+webhook order_paid {
+  match deal by order_id = body.order.id
+  props { total: number = body.order.total }
+}
+workflow paid {
+  on deal
+  enroll when webhook order_paid
+  set dealstage = "closedwon"
+}
+workflow existing {
+  on deal
+  enroll when amount > 10
+  enroll existing
+  set hs_priority = "high"
+}
+test "hooks and enable" {
+  upsert deal d1 { order_id: "o1", amount: 50 }
+  expect d1.hs_priority is empty
+  hook order_paid { order: { id: "o2" } }
+  expect d1.dealstage is empty
+  hook order_paid { order: { id: "o1", total: 5 } }
+  expect d1.dealstage == "closedwon"
+  enable existing
+  expect d1.hs_priority == "high"
+}
+test "a bad body fails the statement" {
+  upsert deal d1 { order_id: "o1" }
+  hook order_paid { order: { id: "o1", total: "lots" } }
+}`)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	res := Run(p, Options{})
+	if !res[0].Passed {
+		t.Errorf("first test: %+v", res[0].Failures)
+	}
+	if len(res[1].Failures) != 1 || !strings.Contains(res[1].Failures[0].Message, `total: expected a number, got string "lots"`) {
+		t.Errorf("second test: %+v", res[1].Failures)
+	}
+}
+
+func TestNestedObjectOnlyInHookBody(t *testing.T) {
+	_, diags := compiler.CompileSource("t.wf", `
+test "t" {
+  upsert contact c1 { email: { x: "y" } }
+}`)
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "only the body of a test's `hook` statement nests objects") {
+		t.Errorf("diags = %v", diags)
 	}
 }
