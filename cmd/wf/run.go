@@ -51,7 +51,7 @@ Bad input lines are all reported, as file:line: message, before anything
 runs, and run exits 2. Errors while running (a step this runtime does not
 support, a cascade that would not stop) are in the trace as "error" events
 and on stderr, and run exits 1. What the program asks for that this runtime
-does not do (a schedule trigger, say) is noted on stderr as a warning.
+does not do (a code step, say) is noted on stderr as a warning.
 `,
 	run: runRun,
 }
