@@ -7,6 +7,12 @@
 // the event (associated records, action outputs, records named in tests)
 // it asks an Env's Resolver for.
 //
+// Expressions run on a fixed operand stack, except filters: New lowers
+// every expression that is and/or/not over comparisons to a predicate, a
+// decision graph of fused tests that reads properties in place and jumps
+// straight to the next test (pred.go). Both give the same results; the
+// predicate takes well under half the time (BENCHMARKS.md).
+//
 // A VM is reusable and evaluates without allocating, except for string
 // building (templates, and builtins that make strings). It is not safe for
 // concurrent use: give each goroutine its own, from New or Clone.
@@ -15,6 +21,7 @@ package vm
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/wflang/wf/compiler/bytecode"
@@ -51,12 +58,15 @@ type VM struct {
 	regexps []*regexp.Regexp
 	funcs   []*stdlib.Func
 	ctx     stdlib.Context
-	buf     []byte // CONCAT's scratch space
+	preds   [][]test    // by expression: its predicate, or nil (see pred.go)
+	buf     []byte      // CONCAT's scratch space
+	assoc   value.Value // a predicate's ASSOC read
 	stack   [bytecode.MaxStack]value.Value
 }
 
-// New returns a VM for p. It validates p, compiles its regular expressions
-// and resolves its builtin functions, and fails if any of that fails.
+// New returns a VM for p. It validates p, compiles its regular expressions,
+// resolves its builtin functions and lowers its filters to predicates, and
+// fails if any of that fails.
 func New(p *bytecode.Program) (*VM, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -76,13 +86,19 @@ func New(p *bytecode.Program) (*VM, error) {
 		}
 		vm.funcs[i] = f
 	}
+	l := lowerer{p: p, regexps: vm.regexps}
+	vm.preds = make([][]test, len(p.Exprs))
+	for i := range p.Exprs {
+		vm.preds[i] = l.predicate(i)
+	}
 	return vm, nil
 }
 
 // Clone returns a new VM for the same program that shares vm's compiled
-// regular expressions and resolved functions, for use on another goroutine.
+// regular expressions, resolved functions and predicates, for use on
+// another goroutine.
 func (vm *VM) Clone() *VM {
-	return &VM{prog: vm.prog, regexps: vm.regexps, funcs: vm.funcs}
+	return &VM{prog: vm.prog, regexps: vm.regexps, funcs: vm.funcs, preds: vm.preds}
 }
 
 // Program returns the program the VM runs.
@@ -98,12 +114,78 @@ func (vm *VM) Test(expr int, env *Env) bool { return vm.Eval(expr, env).Truthy()
 // give empty, date ± duration stays a date (the day holding the instant
 // reached from its midnight). expr must index Program.Exprs.
 func (vm *VM) Eval(expr int, env *Env) value.Value {
+	ts := vm.preds[expr]
+	if ts == nil {
+		e := &vm.prog.Exprs[expr]
+		return vm.run(e.Start, e.End, env)
+	}
+	// Run the predicate (pred.go). Its loop is here rather than in a
+	// function of its own because filters are the VM's hot path and the
+	// call would cost a tenth of a typical filter.
+	props := env.Props
+	i := int32(0)
+	for {
+		t := &ts[i]
+		var x *value.Value
+		if t.src == srcProp && int(t.idx) < len(props) {
+			x = &props[t.idx]
+		} else {
+			x = vm.read(t, env)
+		}
+		var ok bool
+		// Equality with a string and comparisons with a number are most
+		// of what filters do: test for them before the switch.
+		if t.op == tEQSTR {
+			ok = x.K == value.String && equal(x.S, t.k.S)
+		} else if t.op <= tGENUM && t.op >= tEQNUM {
+			if x.K == value.Number {
+				switch t.op {
+				case tEQNUM:
+					ok = x.N == t.k.N
+				case tLTNUM:
+					ok = x.N < t.k.N
+				case tLENUM:
+					ok = x.N <= t.k.N
+				case tGTNUM:
+					ok = x.N > t.k.N
+				default:
+					ok = x.N >= t.k.N
+				}
+			}
+		} else {
+			switch t.op {
+			case tNESTR:
+				ok = x.K == value.String && !equal(x.S, t.k.S)
+			case tStarts:
+				ok = x.K == value.String && len(x.S) >= len(t.k.S) && x.S[:len(t.k.S)] == t.k.S
+			case tEnds:
+				ok = x.K == value.String && len(x.S) >= len(t.k.S) && x.S[len(x.S)-len(t.k.S):] == t.k.S
+			case tTimeLT, tTimeLE, tTimeGT, tTimeGE:
+				ok = timeOrder(t.op-tTimeLT, x, t.k.N)
+			case tInStrs:
+				ok = x.K == value.String && slices.Contains(t.aux.strs, x.S)
+			default:
+				ok = vm.slowTest(t, x, env)
+			}
+		}
+		n := 0
+		if ok {
+			n = 1
+		}
+		if i = t.next[n]; i < 0 {
+			return value.BoolOf(i == resTrue)
+		}
+	}
+}
+
+// run evaluates Code[start:end] on the operand stack: a whole expression,
+// or a part of one that computes one value on its own.
+func (vm *VM) run(start, end int, env *Env) value.Value {
 	p := vm.prog
-	e := &p.Exprs[expr]
-	code, consts, props := p.Code[:e.End], p.Consts, env.Props
+	code, consts, props := p.Code[:end], p.Consts, env.Props
 	s := &vm.stack
 	sp := 0 // s[:sp] is the stack
-	for pc := e.Start; pc < len(code); {
+	for pc := start; pc < len(code); {
 		in := code[pc]
 		pc++
 		switch in.Op() {
@@ -291,7 +373,7 @@ func (vm *VM) Eval(expr int, env *Env) value.Value {
 			s[sp] = r
 			sp++
 		default:
-			panic(fmt.Sprintf("vm: expression %d: unknown opcode %v at %d", expr, in.Op(), pc-1))
+			panic(fmt.Sprintf("vm: unknown opcode %v at %d", in.Op(), pc-1))
 		}
 	}
 	return s[0]
