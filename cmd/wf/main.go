@@ -11,6 +11,9 @@
 //	disasm   print the bytecode of .wf files or of a .wfc file
 //	run      run workflows against a JSON Lines stream of changes
 //	test     run the test blocks of .wf files
+//	fmt      format .wf files in the canonical layout
+//	graph    draw the step graph of a workflow
+//	new      start a workflow from a template
 //	version  print the wf version
 //
 // Paths name a .wf file, a directory (the .wf files in it) or dir/... (the
@@ -51,7 +54,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdVersion, cmdHelp}
+	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdLsp, cmdFmt, cmdGraph, cmdNew, cmdVersion, cmdHelp}
 }
 
 func lookup(name string) *command {
