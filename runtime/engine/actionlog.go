@@ -17,21 +17,21 @@ import (
 
 // LogEntry is one executed step in a workflow's action log.
 type LogEntry struct {
-	At     time.Time
-	Record string // "type/id"
-	Step   string // the step's id
-	Kind   string // the step's kind: "set", "delay", "send email", …
+	At     time.Time `json:"at"`
+	Record string    `json:"record"` // "type/id"
+	Step   string    `json:"step"`   // the step's id
+	Kind   string    `json:"kind"`   // the step's kind: "set", "delay", "send email", …
 	// Inputs are the values the step's expressions read, as
 	// "score = 55, country = \"NL\"" ("" when it reads none).
-	Inputs string
+	Inputs string `json:"inputs,omitempty"`
 	// Outcome is what the step did: "set", "waiting", "step" (decided or
 	// sent something), "completed", "error", …: the kinds of the trace
 	// events it emitted, joined with "+".
-	Outcome string
+	Outcome string `json:"outcome"`
 	// Why is what the step decided and why, from its trace events: the
 	// branch taken and the values that chose it, the property written, the
 	// error.
-	Why string
+	Why string `json:"why,omitempty"`
 }
 
 // Retention is how long an action log keeps its entries. The zero value
@@ -167,6 +167,10 @@ func (e *Engine) logStep(a *enrollment, st *bytecode.Step, inputs string, evs []
 		kinds = append(kinds, "step")
 	}
 	en.Outcome, en.Why = strings.Join(kinds, "+"), strings.Join(whys, "; ")
+	if e.opts.Durable {
+		e.newLogs = append(e.newLogs, LoggedEntry{Workflow: a.Workflow, LogEntry: en})
+		return
+	}
 	l := &e.logs[a.wf]
 	e.compact(l)
 	l.entries = append(l.entries, en)

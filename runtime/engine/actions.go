@@ -167,6 +167,7 @@ func (e *Engine) assign(a *enrollment, st *bytecode.Step, writes []write) []writ
 		key := a.Workflow + "\x00" + st.ID
 		i = e.rotation[key] % len(cands)
 		e.rotation[key]++
+		e.globalsDirty = e.opts.Durable
 	}
 	return e.write(a, st, st.Target, cands[i], writes)
 }
@@ -226,6 +227,7 @@ func (e *Engine) create(a *enrollment, st *bytecode.Step, depth int) {
 	var id string
 	for {
 		e.created[t]++
+		e.globalsDirty = e.opts.Durable
 		id = tname + "-" + strconv.Itoa(e.created[t])
 		if e.records[t][id] == nil {
 			break

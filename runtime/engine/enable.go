@@ -36,6 +36,7 @@ func (e *Engine) Enable(workflow string) error {
 		return fmt.Errorf("engine: workflow %s has %d placeholder step(s) and cannot be enabled", workflow, wf.Placeholders)
 	}
 	e.disabled[w] = false
+	e.globalsDirty = e.opts.Durable
 	ids := make([]string, 0, len(e.records[wf.Object]))
 	for id := range e.records[wf.Object] {
 		ids = append(ids, id)
@@ -87,7 +88,7 @@ func (e *Engine) matching(w int, rec *record) int {
 // note remembers, for explain, why rec was last not enrolled in w although
 // a trigger matched it.
 func (e *Engine) note(w int, rec *record, why string) {
-	m := e.membership(w, rec)
+	m := e.membership(w, rec) // touches rec
 	m.note, m.noteAt = why, e.clock.Now()
 }
 

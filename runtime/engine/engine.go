@@ -3,9 +3,10 @@
 // converts, runs enrollments step by step, and wakes delays from a timer
 // queue on a clock (real, or virtual in tests).
 //
-// It is the first, in-memory slice of the runtime of SPEC section 4: there
-// is no store, no worker pool and no outgoing HTTP. `wf test` and `wf run`
-// use it as is; `wf serve` will put a store behind the same semantics.
+// It keeps everything in memory and has no worker pool and no outgoing
+// HTTP. `wf test` and `wf run` use it as is; `wf serve` (runtime/server)
+// runs it with Options.Durable, persisting what each call changed
+// (TakeDelta) and rebuilding it from the store (Restore): see state.go.
 //
 // # Order and determinism
 //
@@ -148,6 +149,10 @@ type Options struct {
 	// Disabled names workflows that start disabled: nothing enrolls in
 	// them until Enable (which runs `enroll existing`).
 	Disabled []string
+	// Durable makes the engine keep, for a store, what each call changed:
+	// TakeDelta returns it (see state.go). The action log and the outbox
+	// then go only into the delta, not into memory.
+	Durable bool
 }
 
 // Engine runs one Program in memory. It is safe for concurrent use; changes
@@ -193,6 +198,13 @@ type Engine struct {
 	logs      []actionLog    // per workflow: its action log
 	env       vm.Env
 	ctx       resolver
+
+	// Durable mode (Options.Durable, state.go): what changed since the
+	// last TakeDelta.
+	enrollSeq    uint64               // the last enrollment's sequence number
+	dirty        map[*record]struct{} // records whose state changed
+	newLogs      []LoggedEntry        // action log entries not taken yet
+	globalsDirty bool                 // rotation, created, schedules or enabling changed
 }
 
 // record is one stored record.
@@ -265,6 +277,10 @@ type enrollment struct {
 	outputs map[string]output // what earlier steps left under their `as` names
 	timer   uint64            // seq of the pending timer while Waiting
 	wait    *bytecode.Step    // the wait until / wait for event step it is suspended at
+	seq     uint64            // unique per engine and its store: the enrollment's key
+	due     time.Time         // when the pending timer is due, while Waiting on one
+	resume  int               // the step index the pending timer continues at
+	dirty   bool              // changed since the last TakeDelta
 }
 
 // Record is a copy of a stored record.
@@ -306,6 +322,9 @@ func New(p *bytecode.Program, opts Options) (*Engine, error) {
 		members:   make([]map[string]*membership, len(p.Workflows)),
 		created:   make([]int, len(p.Types)),
 		rotation:  map[string]int{},
+	}
+	if opts.Durable {
+		e.dirty = map[*record]struct{}{}
 	}
 	e.ctx.e = e
 	e.env.Resolver = &e.ctx
@@ -451,6 +470,7 @@ func (e *Engine) Apply(ch ingest.Change) error {
 		if created {
 			rec = &record{typ: ch.Type, id: ch.ID, props: make([]value.Value, len(t.Props))}
 			e.records[ch.Type][ch.ID] = rec
+			e.touch(rec)
 		}
 		var changed []int
 		for _, p := range ch.Props {
@@ -534,6 +554,7 @@ func (e *Engine) addLink(from, to *record) {
 			for _, old := range from.links[to.typ] {
 				if o := e.records[to.typ][old]; o != nil {
 					o.links[from.typ] = remove(o.links[from.typ], from.id)
+					e.touch(o)
 					e.push(item{kind: itemChange, rec: o, assoc: true})
 				}
 			}
@@ -542,6 +563,7 @@ func (e *Engine) addLink(from, to *record) {
 		}
 	}
 	from.links[to.typ] = append(from.links[to.typ], to.id)
+	e.touch(from)
 }
 
 func remove(ids []string, id string) []string {
@@ -565,12 +587,14 @@ func (e *Engine) setProp(rec *record, slot int, v value.Value) {
 		}
 	}
 	rec.props[slot] = v
+	e.touch(rec)
 }
 
 // delete removes rec: its current enrollments end as unenrolled and its
 // associations are dropped on the other side.
 func (e *Engine) delete(rec *record) {
 	rec.deleted = true
+	e.touch(rec)
 	delete(e.records[rec.typ], rec.id)
 	for slot, idx := range e.unique[rec.typ] {
 		if v := rec.props[slot]; idx != nil && idx[v] == rec.id {
@@ -589,6 +613,7 @@ func (e *Engine) delete(rec *record) {
 		for _, id := range ids {
 			if o := e.records[typ][id]; o != nil {
 				o.links[rec.typ] = remove(o.links[rec.typ], rec.id)
+				e.touch(o)
 				e.push(item{kind: itemChange, rec: o, assoc: true})
 			}
 		}
@@ -645,7 +670,7 @@ func (e *Engine) RunUntil(t time.Time) error {
 				reason = "time limit reached"
 			}
 			e.unwait(a)
-			a.Status = Active
+			a.Status, a.timer = Active, 0
 			e.emit(a, TraceEvent{Kind: KindResumed, Step: a.Step, Reason: reason})
 			e.push(item{kind: itemRun, a: a, pc: tm.pc})
 		case tm.rec != nil:

@@ -19,6 +19,7 @@ func (e *Engine) membership(w int, rec *record) *membership {
 		m = &membership{}
 		e.members[w][rec.id] = m
 	}
+	e.touch(rec)
 	return m
 }
 
@@ -49,6 +50,9 @@ func (e *Engine) offer(w int, rec *record, slots []int, depth int) {
 	}
 	prev := m.matched
 	m.matched = matched >= 0
+	if prev != m.matched {
+		e.touch(rec)
+	}
 	if matched < 0 {
 		return
 	}
@@ -182,6 +186,9 @@ func (e *Engine) enroll(w int, rec *record, reason string, depth int) item {
 			History: make([]TraceEvent, 0, 8)},
 		wf: w, rec: rec, key: rec.key(e.prog),
 	}
+	e.enrollSeq++
+	a.seq = e.enrollSeq
+	e.globalsDirty = e.opts.Durable
 	m := e.membership(w, rec)
 	m.active, m.ever = a, true
 	m.note, m.noteAt = "", time.Time{}
@@ -511,7 +518,7 @@ func (e *Engine) moment(v value.Value, at int, loc *time.Location) (time.Time, b
 // suspend parks an enrollment at st until due, when it goes on at step pc.
 func (e *Engine) suspend(a *enrollment, st *bytecode.Step, due time.Time, pc int, why string) {
 	e.timerSeq++
-	a.Status, a.timer = Waiting, e.timerSeq
+	a.Status, a.timer, a.due, a.resume = Waiting, e.timerSeq, due, pc
 	e.timers.push(timer{due: due, seq: e.timerSeq, a: a, pc: pc})
 	e.emit(a, TraceEvent{Kind: KindWaiting, Step: st.ID, Reason: why + " until " + due.UTC().Format(time.RFC3339)})
 }
@@ -680,6 +687,10 @@ func (e *Engine) emit(a *enrollment, ev TraceEvent) {
 	ev.Workflow = a.Workflow
 	ev.Record = a.key
 	a.History = append(a.History, ev)
+	if e.opts.Durable {
+		a.dirty = true
+		e.touch(a.rec)
+	}
 	e.trace(ev)
 }
 

@@ -26,6 +26,7 @@ import (
 func (e *Engine) armSchedule(w, trig int, from time.Time, inclusive bool) {
 	tr := &e.prog.Workflows[w].Triggers[trig]
 	if due, ok := nextFire(tr, from, e.locs[w], inclusive); ok {
+		e.globalsDirty = e.opts.Durable
 		e.timerSeq++
 		e.timers.push(timer{due: due, seq: e.timerSeq, w: w, trig: trig})
 	}
@@ -94,8 +95,9 @@ func (e *Engine) armDates(w int, rec *record) {
 		if m != nil && m.dates[i].seq != 0 && ok && m.dates[i].due.Equal(due) {
 			continue // armed already for this moment
 		}
-		if m != nil {
+		if m != nil && m.dates[i].seq != 0 {
 			delete(m.dates, i) // a changed or cleared date disarms the old timer
+			e.touch(rec)
 		}
 		if !ok || due.Before(now) {
 			continue
@@ -116,6 +118,7 @@ func (e *Engine) armDates(w int, rec *record) {
 func (e *Engine) fireDate(tm timer) {
 	m := e.members[tm.w][tm.rec.id]
 	delete(m.dates, tm.trig)
+	e.touch(tm.rec)
 	if e.disabled[tm.w] || m.active != nil || e.blocked(tm.w, tm.rec) {
 		return
 	}

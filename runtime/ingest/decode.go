@@ -21,6 +21,7 @@ const (
 	MaxEventProps = 50   // properties per occurrence
 	MaxString     = 256  // characters of a string value
 	MaxURL        = 1024 // characters of a url value
+	MaxClientID   = 200  // bytes of a change's client id
 )
 
 // A Decoder decodes changes against one Program's schema. It is safe for
@@ -141,9 +142,18 @@ func (d *Decoder) DecodeOne(line int, raw []byte) (Change, error) {
 		}
 		return fail("", "bad JSON: %v", err)
 	}
+	cid, err := str(m, "client_id", false)
+	if err != nil {
+		return fail("client_id", "%v", err)
+	}
+	if len(cid) > MaxClientID {
+		return fail("client_id", "%d characters; at most %d", len(cid), MaxClientID)
+	}
+	ch.ClientID = cid
+	delete(m, "client_id")
 	for _, k := range sortedKeys(m) {
 		if !contains(fields, k) {
-			return fail(k, "unknown field%s", hint(k, fields))
+			return fail(k, "unknown field%s", hint(k, append(fields, "client_id")))
 		}
 	}
 	op, err := str(m, "op", true)

@@ -15,7 +15,9 @@
 // An event may name its record by a unique property instead of its id:
 // "match":{"email":"a@example.com"}.
 // Any change may carry "at" (RFC 3339 or epoch milliseconds): when it
-// happened. Every value is typed against the Program's schema (the
+// happened; and "client_id", a string of up to 200 bytes the sender picks
+// to make the change idempotent: a server that stores changes applies a
+// change with a client id it has seen before only once. Every value is typed against the Program's schema (the
 // property's declared type), so the engine never sees a string where a
 // number was declared. A null property value clears the property. Event property names are
 // case-insensitive, and event occurrences are checked against the limits of
@@ -82,6 +84,8 @@ type Change struct {
 	Body map[string]any
 	// Line is the input line the change started on (0 when not from text).
 	Line int
+	// ClientID is the sender's idempotency key ("" when not given).
+	ClientID string
 }
 
 // Prop is one property value of an upsert.

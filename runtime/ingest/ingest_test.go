@@ -237,3 +237,15 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestClientID(t *testing.T) {
+	d := NewDecoder(program(t))
+	chs, err := d.Decode([]byte(`{"op":"upsert","type":"contact","id":"c1","client_id":"k-1","props":{}}
+{"op":"delete","type":"contact","id":"c1","client_id":7}`))
+	if len(chs) != 1 || chs[0].ClientID != "k-1" {
+		t.Fatalf("changes = %+v", chs)
+	}
+	if err == nil || !strings.Contains(err.Error(), "line 2: client_id:") {
+		t.Fatalf("err = %v, want a client_id error on line 2", err)
+	}
+}

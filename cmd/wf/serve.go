@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wflang/wf/compiler"
+	"github.com/wflang/wf/runtime/server"
+	"github.com/wflang/wf/runtime/store"
+)
+
+var cmdServe = &command{
+	name:  "serve",
+	args:  "DIR [--data DIR] [--addr 127.0.0.1:8080] [--token T]",
+	short: "run the workflows of a directory as a durable service with an HTTP API",
+	long: `Serve compiles every .wf file below DIR and runs the workflows on the real
+clock, keeping all state in an embedded database in the --data directory
+(default ./.wf-data). A change is answered only once it, and everything it
+caused, is committed to disk. When a .wf file below DIR changes, serve
+compiles again and swaps the new version in; a version with errors is not
+loaded, and GET /v1/workflows shows its diagnostics.
+
+The HTTP API (JSON):
+
+  POST /v1/changes                          one change, a JSON array, or JSON Lines
+  GET  /v1/records/{type}/{id}              a record
+  GET  /v1/records/{type}/{id}/enrollments  its enrollments, with history
+  POST /v1/hooks/{name}                     call an incoming webhook
+  POST /v1/workflows/{name}/enroll          {"type":…,"id":…}: enroll by hand
+  GET  /v1/workflows                        versions, status, diagnostics
+  POST /v1/workflows/{name}/enable|disable
+  GET  /v1/workflows/{name}/log             the action log (?after=SEQ&limit=N)
+  GET  /healthz, GET /metrics               health, Prometheus metrics
+
+With --token (or the WF_TOKEN environment variable) every route but
+/healthz needs "Authorization: Bearer TOKEN"; serve refuses to listen on
+an address other than loopback without one. SIGINT or SIGTERM stops it
+gracefully: requests in flight are answered and committed first.
+`,
+	run: runServe,
+}
+
+func runServe(c *command, args []string, stdout, stderr io.Writer) int {
+	fs := c.flagSet()
+	data := fs.String("data", ".wf-data", "keep the database in `dir`")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on `host:port`")
+	token := fs.String("token", "", "require this bearer `token` (default $WF_TOKEN)")
+	verbose := fs.Bool("v", false, "log every request")
+	paths, code, ok := c.parse(fs, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(paths) != 1 {
+		return c.usageError(stderr, "give one directory of .wf files")
+	}
+	dir := strings.TrimSuffix(paths[0], "/...")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return c.usageError(stderr, "%s is not a directory", dir)
+	}
+	if *token == "" {
+		*token = os.Getenv("WF_TOKEN")
+	}
+	if *token == "" && !loopback(*addr) {
+		return c.usageError(stderr, "refusing to listen on %s without a token: give --token or set WF_TOKEN, or listen on 127.0.0.1", *addr)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	prog, diags, err := compiler.CompileFiles(dir + "/...")
+	if err != nil {
+		return errorf(stderr, c, "%v", err)
+	}
+	printDiags(stderr, diags)
+	if prog == nil {
+		return exitFindings
+	}
+	st, err := store.Open(*data)
+	if err != nil {
+		return errorf(stderr, c, "%v", err)
+	}
+	defer st.Close()
+	node, err := server.New(prog, server.Options{Store: st, Logger: log})
+	if err != nil {
+		return errorf(stderr, c, "%v", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		node.Close()
+		return errorf(stderr, c, "%v", err)
+	}
+	stop := make(chan struct{})
+	go func() {
+		if err := node.Watch(dir, stop); err != nil {
+			log.Error("watch", "err", err)
+		}
+	}()
+	srv := &http.Server{Handler: node.Handler(*token), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("serving", "dir", dir, "data", *data, "addr", ln.Addr().String(), "workflows", len(prog.Workflows), "auth", *token != "")
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	exit := exitOK
+	select {
+	case s := <-sig:
+		log.Info("shutting down", "signal", s.String())
+	case err := <-served:
+		log.Error("http server", "err", err)
+		exit = exitUsage
+	case <-node.Done():
+		exit = exitFindings
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("shutdown", "err", err)
+	}
+	close(stop)
+	if err := node.Close(); err != nil {
+		fmt.Fprintf(stderr, "wf serve: %v\n", err)
+		exit = exitFindings
+	}
+	log.Info("stopped")
+	return exit
+}
+
+// loopback reports whether addr's host is a loopback address or name.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServeCrash builds wf, runs `wf serve` as a child process, ingests
+// pings with client ids from several clients at once, kills the server
+// with SIGKILL mid-stream, restarts it on the same data directory, resends
+// every change that was not acknowledged (and some that were), and checks
+// that every change was applied exactly once — each ping adds one to its
+// contact's hits — and that the delay each contact started before the
+// crash fired exactly once after it, late.
+func TestServeCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the wf binary")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wf")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(tmp, "data")
+	addr := freeAddr(t)
+	base := "http://" + addr
+
+	srv := startServe(t, bin, data, addr)
+	const contacts = 20
+	var seed strings.Builder
+	for c := range contacts {
+		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","client_id":"seed-%d","props":{"email":"c%d@example.com"}}`+"\n", c, c, c)
+	}
+	if items := post(t, base, seed.String()); len(items) != contacts {
+		t.Fatalf("seeding: %d items", len(items))
+	}
+
+	// Four clients send batches of ten pings until the server dies.
+	type ping struct {
+		id      string
+		contact int
+	}
+	var (
+		mu     sync.Mutex
+		acked  = map[string]bool{}
+		sent   []ping
+		next   int
+		wg     sync.WaitGroup
+		killed = make(chan struct{})
+	)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-killed:
+					return
+				default:
+				}
+				mu.Lock()
+				var batch []ping
+				var body strings.Builder
+				for range 10 {
+					p := ping{id: fmt.Sprintf("p-%d", next), contact: next % contacts}
+					next++
+					batch = append(batch, p)
+					fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
+				}
+				sent = append(sent, batch...)
+				mu.Unlock()
+				items, err := tryPost(base, body.String())
+				if err != nil {
+					continue // the server is down: not acknowledged
+				}
+				mu.Lock()
+				for _, it := range items {
+					if it.Status == "applied" || it.Status == "duplicate" {
+						acked[it.ClientID] = true
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(700 * time.Millisecond)
+	if err := srv.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	srv.Wait()
+	close(killed)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d pings acknowledged before the kill; the test proves nothing", len(acked))
+	}
+	t.Logf("%d pings sent, %d acknowledged before SIGKILL", len(sent), len(acked))
+
+	// Down long enough for every 2s delay to come due while the server is down.
+	time.Sleep(2 * time.Second)
+	srv = startServe(t, bin, data, addr)
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		srv.Wait()
+	}()
+
+	// Resend what was not acknowledged, and the first 100 that were:
+	// those must come back as duplicates.
+	var body strings.Builder
+	dups := 0
+	for _, p := range sent {
+		if !acked[p.id] || dups < 100 {
+			if acked[p.id] {
+				dups++
+			}
+			fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
+		}
+	}
+	nDup := 0
+	for _, it := range post(t, base, body.String()) {
+		switch {
+		case it.Status == "duplicate":
+			nDup++
+		case it.Status != "applied":
+			t.Fatalf("resending: %+v", it)
+		}
+	}
+	if nDup < dups {
+		t.Errorf("%d of the %d resent acknowledged pings were duplicates", nDup, dups)
+	}
+
+	want := make([]int, contacts)
+	for _, p := range sent {
+		want[p.contact]++
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c := range contacts {
+		for {
+			props := record(t, base, fmt.Sprintf("c%d", c))
+			hits, late := props["hits"], props["late"]
+			if hits != float64(want[c]) {
+				t.Fatalf("c%d: hits = %v, want %d: a ping was lost or applied twice", c, hits, want[c])
+			}
+			if late == float64(1) {
+				break
+			}
+			if late != nil || time.Now().After(deadline) {
+				t.Fatalf("c%d: late = %v, want 1: the delay after the first hit must fire once", c, late)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func startServe(t *testing.T, bin, data, addr string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "testdata/serve", "--data", data, "--addr", addr)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("wf serve did not come up: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type item struct {
+	Line     int    `json:"line"`
+	Status   string `json:"status"`
+	ClientID string `json:"client_id"`
+	Error    string `json:"error"`
+}
+
+func tryPost(base, body string) ([]item, error) {
+	res, err := http.Post(base+"/v1/changes", "application/x-ndjson", strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var rep struct{ Items []item }
+	if err := json.NewDecoder(res.Body).Decode(&rep); err != nil {
+		return nil, err
+	}
+	if res.StatusCode != 200 {
+		return rep.Items, fmt.Errorf("status %d: %+v", res.StatusCode, rep.Items)
+	}
+	return rep.Items, nil
+}
+
+func post(t *testing.T, base, body string) []item {
+	t.Helper()
+	items, err := tryPost(base, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func record(t *testing.T, base, id string) map[string]any {
+	t.Helper()
+	res, err := http.Get(base + "/v1/records/contact/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var rec struct{ Props map[string]any }
+	if err := json.NewDecoder(res.Body).Decode(&rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec.Props
+}

@@ -1,0 +1,225 @@
+package server
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MaxBody is the largest request body the API reads (16 MiB).
+const MaxBody = 16 << 20
+
+// Handler returns the HTTP API of the node. With a token, every route but
+// /healthz needs "Authorization: Bearer <token>".
+func (n *Node) Handler(token string) http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, h func(w http.ResponseWriter, r *http.Request) (int, any)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			if pattern != "GET /healthz" && !authorized(r, token) {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
+				n.metrics.requests.WithLabelValues(pattern, "401").Inc()
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+			code, body := h(w, r)
+			writeJSON(w, code, body)
+			n.metrics.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
+			n.metrics.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+			n.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", code, "took", time.Since(start))
+		})
+	}
+	route("POST /v1/changes", n.postChanges)
+	route("GET /v1/records/{type}/{id}", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		rec, ok, err := n.Record(r.PathValue("type"), r.PathValue("id"))
+		switch {
+		case err != nil:
+			return http.StatusInternalServerError, apiError{Error: err.Error()}
+		case !ok:
+			return http.StatusNotFound, apiError{Error: "no " + r.PathValue("type") + " " + r.PathValue("id")}
+		}
+		return http.StatusOK, rec
+	})
+	route("GET /v1/records/{type}/{id}/enrollments", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		ens, err := n.Enrollments(r.PathValue("type"), r.PathValue("id"))
+		if err != nil {
+			return http.StatusInternalServerError, apiError{Error: err.Error()}
+		}
+		return http.StatusOK, ens
+	})
+	route("POST /v1/hooks/{name}", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var body map[string]any
+		if code, err := readJSON(r, &body); err != nil {
+			return code, apiError{Error: err.Error()}
+		}
+		res, err := n.CallHook(r.PathValue("name"), body)
+		if err != nil {
+			return errCode(err), apiError{Error: err.Error()}
+		}
+		return http.StatusOK, res
+	})
+	route("POST /v1/workflows/{name}/enroll", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var body struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+		}
+		if code, err := readJSON(r, &body); err != nil {
+			return code, apiError{Error: err.Error()}
+		}
+		if body.ID == "" {
+			return http.StatusBadRequest, apiError{Error: "id: missing", Field: "id"}
+		}
+		if err := n.Enroll(r.PathValue("name"), body.Type, body.ID); err != nil {
+			return errCode(err), apiError{Error: err.Error()}
+		}
+		return http.StatusOK, map[string]string{"status": "enrolled"}
+	})
+	route("GET /v1/workflows", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		return http.StatusOK, n.Workflows()
+	})
+	for _, op := range []string{"enable", "disable"} {
+		route("POST /v1/workflows/{name}/"+op, func(w http.ResponseWriter, r *http.Request) (int, any) {
+			if !n.HasWorkflow(r.PathValue("name")) {
+				return http.StatusNotFound, apiError{Error: "no workflow " + r.PathValue("name")}
+			}
+			if err := n.SetEnabled(r.PathValue("name"), op == "enable"); err != nil {
+				return errCode(err), apiError{Error: err.Error()}
+			}
+			return http.StatusOK, map[string]string{"status": op + "d"}
+		})
+	}
+	route("GET /v1/workflows/{name}/log", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		if !n.HasWorkflow(r.PathValue("name")) {
+			return http.StatusNotFound, apiError{Error: "no workflow " + r.PathValue("name")}
+		}
+		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+		limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+		if err != nil || limit <= 0 || limit > 10000 {
+			limit = 1000
+		}
+		entries, err := n.Log(r.PathValue("name"), after, limit)
+		if err != nil {
+			return http.StatusInternalServerError, apiError{Error: err.Error()}
+		}
+		return http.StatusOK, entries
+	})
+	route("GET /healthz", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		select {
+		case <-n.done:
+			return http.StatusServiceUnavailable, map[string]string{"status": "stopped"}
+		default:
+			return http.StatusOK, map[string]string{"status": "ok"}
+		}
+	})
+	metrics := promhttp.HandlerFor(n.metrics.Registry, promhttp.HandlerOpts{})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !authorized(r, token) {
+			writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+type apiError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// changesReply answers POST /v1/changes.
+type changesReply struct {
+	Applied    int    `json:"applied"`
+	Duplicates int    `json:"duplicates"`
+	Errors     int    `json:"errors"`
+	Items      []Item `json:"items"`
+}
+
+func (n *Node) postChanges(w http.ResponseWriter, r *http.Request) (int, any) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, apiError{Error: "body over " + strconv.Itoa(MaxBody) + " bytes"}
+		}
+		return http.StatusBadRequest, apiError{Error: err.Error()}
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return http.StatusBadRequest, apiError{Error: "empty body: send a change object, a JSON array of changes, or JSON Lines"}
+	}
+	items, err := n.Ingest(data)
+	if err != nil {
+		return errCode(err), apiError{Error: err.Error()}
+	}
+	rep := changesReply{Items: items}
+	for _, it := range items {
+		switch it.Status {
+		case "applied":
+			rep.Applied++
+		case "duplicate":
+			rep.Duplicates++
+		default:
+			rep.Errors++
+		}
+	}
+	if rep.Errors > 0 {
+		return http.StatusBadRequest, rep
+	}
+	return http.StatusOK, rep
+}
+
+func errCode(err error) int {
+	if errors.Is(err, ErrStopped) || strings.HasPrefix(err.Error(), "commit failed") {
+		return http.StatusServiceUnavailable
+	}
+	if strings.Contains(err.Error(), "no workflow") || strings.Contains(err.Error(), "no incoming webhook") ||
+		strings.Contains(err.Error(), "does not exist") {
+		return http.StatusNotFound
+	}
+	return http.StatusBadRequest
+}
+
+func readJSON(r *http.Request, v any) (int, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return http.StatusRequestEntityTooLarge, err
+		}
+		return http.StatusBadRequest, err
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return 0, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return http.StatusBadRequest, errors.New("bad JSON body: " + err.Error())
+	}
+	return 0, nil
+}
+
+func authorized(r *http.Request, token string) bool {
+	if token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("writing a response", "err", err)
+	}
+}

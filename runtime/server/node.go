@@ -1,0 +1,518 @@
+// Package server is `wf serve`: a durable, hot-reloading runtime for a
+// directory of .wf files, with an HTTP API.
+//
+// A Node runs one engine (runtime/engine, in durable mode) over one store
+// (runtime/store). Everything that changes state — ingested changes,
+// incoming webhook calls, manual enrollments, enabling, timers coming due,
+// reloads — runs on the node's one loop goroutine, in groups: the loop
+// takes every request waiting (up to a bound), applies them in arrival
+// order, takes the engine's delta and commits it, with the client ids of
+// the changes, in ONE store transaction (one fsync), and only then answers
+// the requests of the group. So an acknowledged change is durable with
+// everything it caused, concurrent ingests share an fsync (group commit),
+// and a crash loses only unacknowledged work. Reads (records, enrollments,
+// action logs) come from the store: they see committed state only.
+//
+// At start, and at every reload, the engine is rebuilt from the store
+// (engine.Restore); timers that came due while the node was down fire at
+// once, late rather than never. A reload swaps programs between groups, so
+// no change is lost or applied twice across it; in-flight enrollments move
+// to the new version when their step ids exist in it.
+//
+// What this package does not do yet: run an enrollment whose step is gone
+// from the new version on the old version (such an enrollment is left in
+// the store as it was, logged, and resumes if a later version has its step
+// again); deliver the outbox; share work between nodes.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/lang/diag"
+	"github.com/wflang/wf/runtime/clock"
+	"github.com/wflang/wf/runtime/engine"
+	"github.com/wflang/wf/runtime/ingest"
+	"github.com/wflang/wf/runtime/store"
+)
+
+// Options configure a Node.
+type Options struct {
+	Store  store.Store
+	Clock  clock.Clock // nil: clock.Real
+	Logger *slog.Logger
+	// MaxGroup bounds how many changes one commit takes; 0 means 4096.
+	MaxGroup int
+	Metrics  *Metrics // nil: a fresh set
+}
+
+// Node is a running engine over a store.
+type Node struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *Metrics
+	reqs    chan *request
+	reloads chan reload
+	quit    chan struct{}
+	done    chan struct{}
+	err     error // why the loop stopped, set before done closes
+
+	mu    sync.RWMutex // guards cur, diags, left
+	cur   *version
+	diags diag.List // of the last reload that failed; nil after a good one
+	left  int       // enrollments the current program could not take
+
+	// Loop-only state.
+	pending map[string]bool // client ids applied in the current group
+	timer   *time.Timer
+}
+
+// version is one loaded program with its engine.
+type version struct {
+	prog   *bytecode.Program
+	eng    *engine.Engine
+	dec    *ingest.Decoder
+	loaded time.Time
+}
+
+type request struct {
+	changes int // how many changes it carries, for the group bound
+	run     func(v *version) any
+	done    chan any
+}
+
+type reload struct {
+	prog  *bytecode.Program
+	diags diag.List
+	done  chan error
+}
+
+// New starts a node running prog over the store: it loads the stored
+// state and starts the loop.
+func New(prog *bytecode.Program, opts Options) (*Node, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxGroup <= 0 {
+		opts.MaxGroup = 4096
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	n := &Node{
+		opts: opts, log: opts.Logger, metrics: opts.Metrics,
+		reqs: make(chan *request, 1024), reloads: make(chan reload),
+		quit: make(chan struct{}), done: make(chan struct{}),
+		pending: map[string]bool{},
+	}
+	v, err := n.load(prog)
+	if err != nil {
+		return nil, err
+	}
+	n.cur = v
+	n.timer = time.NewTimer(time.Hour)
+	go n.loop()
+	return n, nil
+}
+
+// load builds an engine for prog from the store and commits what loading
+// changed (enrollments moved to new versions, new workflows enabled).
+func (n *Node) load(prog *bytecode.Program) (*version, error) {
+	g, recs, err := loadState(n.opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	var disabled []string
+	if g != nil {
+		for _, name := range g.Workflows {
+			known[name] = true
+		}
+		for _, name := range g.Disabled {
+			known[name] = true
+			disabled = append(disabled, name)
+		}
+	}
+	var fresh []string
+	have := map[string]bool{}
+	for _, wf := range prog.Workflows {
+		have[wf.Name] = true
+		if !known[wf.Name] {
+			fresh = append(fresh, wf.Name)
+		}
+	}
+	opts := engine.Options{Clock: n.opts.Clock, Durable: true}
+	for _, name := range append(disabled, fresh...) {
+		if have[name] {
+			opts.Disabled = append(opts.Disabled, name)
+		}
+	}
+	eng, err := engine.New(prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	left, err := eng.Restore(g, recs)
+	if err != nil {
+		n.log.Warn("restoring state", "err", err)
+	}
+	for _, es := range left {
+		n.log.Warn("enrollment left on its old version: its workflow or step is not in this program",
+			"workflow", es.Workflow, "record", es.Type+"/"+es.ID, "step", es.Step, "version", es.Version)
+	}
+	for _, name := range fresh {
+		if err := eng.Enable(name); err != nil {
+			n.log.Warn("new workflow not enabled", "workflow", name, "err", err)
+		}
+	}
+	if err := n.commit(eng, nil); err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.left = len(left)
+	n.mu.Unlock()
+	for _, w := range eng.Warnings() {
+		n.log.Warn(w)
+	}
+	return &version{prog: prog, eng: eng, dec: ingest.NewDecoder(prog), loaded: time.Now()}, nil
+}
+
+// loadState reads the whole state from a store.
+func loadState(st store.Store) (*engine.Globals, []engine.RecordState, error) {
+	var g *engine.Globals
+	data, err := st.Globals()
+	if err != nil {
+		return nil, nil, err
+	}
+	if data != nil {
+		g = &engine.Globals{}
+		if err := json.Unmarshal(data, g); err != nil {
+			return nil, nil, fmt.Errorf("store: globals: %v", err)
+		}
+	}
+	var recs []engine.RecordState
+	index := map[string]int{}
+	err = st.Records(func(r store.Record) error {
+		var rs engine.RecordState
+		if err := json.Unmarshal(r.State, &rs); err != nil {
+			return fmt.Errorf("store: record %s/%s: %v", r.Type, r.ID, err)
+		}
+		index[rs.Key()] = len(recs)
+		recs = append(recs, rs)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = st.Enrollments(func(e store.Enrollment) error {
+		i, ok := index[e.Type+"/"+e.ID]
+		if !ok {
+			return nil
+		}
+		var es engine.EnrollmentState
+		if err := json.Unmarshal(e.State, &es); err != nil {
+			return fmt.Errorf("store: enrollment %d: %v", e.Seq, err)
+		}
+		recs[i].Enrollments = append(recs[i].Enrollments, es)
+		return nil
+	})
+	return g, recs, err
+}
+
+// commit writes the engine's delta, with the client ids, in one
+// transaction.
+func (n *Node) commit(eng *engine.Engine, clientIDs []string) error {
+	d := eng.TakeDelta()
+	var b store.Batch
+	if err := deltaBatch(&d, &b); err != nil {
+		return err
+	}
+	for _, id := range clientIDs {
+		b.AddClientID(id)
+	}
+	start := time.Now()
+	err := n.opts.Store.Commit(&b)
+	n.metrics.commit.Observe(time.Since(start).Seconds())
+	return err
+}
+
+// Timer keys: a record's timers start with "type/id/", so deleting the
+// record deletes them; each ends with "/" so one is never a prefix of
+// another.
+func enrollTimerKey(es *engine.EnrollmentState) string {
+	return fmt.Sprintf("%s/%s/enr/%d/", es.Type, es.ID, es.Seq)
+}
+
+// deltaBatch turns an engine delta into store writes.
+func deltaBatch(d *engine.Delta, b *store.Batch) error {
+	for i := range d.Records {
+		rs := d.Records[i]
+		if rs.Deleted {
+			b.DeleteRecord(rs.Type, rs.ID)
+			continue
+		}
+		ens := rs.Enrollments
+		rs.Enrollments = nil
+		data, err := json.Marshal(rs)
+		if err != nil {
+			return err
+		}
+		b.PutRecord(store.Record{Type: rs.Type, ID: rs.ID, State: data})
+		b.DeleteTimers(rs.Type + "/" + rs.ID + "/date/")
+		for wf, ms := range rs.Members {
+			for trig, due := range ms.Dates {
+				b.PutTimer(store.Timer{Key: fmt.Sprintf("%s/%s/date/%s/%d/", rs.Type, rs.ID, wf, trig), Due: due})
+			}
+		}
+		for j := range ens {
+			es := &ens[j]
+			data, err := json.Marshal(es)
+			if err != nil {
+				return err
+			}
+			b.PutEnrollment(store.Enrollment{Type: es.Type, ID: es.ID, Seq: es.Seq, Workflow: es.Workflow, Version: es.Version,
+				Step: es.Step, Current: es.Status.Current(), State: data})
+			if es.Due.IsZero() {
+				b.DeleteTimers(enrollTimerKey(es))
+			} else {
+				b.PutTimer(store.Timer{Key: enrollTimerKey(es), Due: es.Due})
+			}
+		}
+	}
+	for _, en := range d.Log {
+		data, err := json.Marshal(en.LogEntry)
+		if err != nil {
+			return err
+		}
+		b.AppendLog(store.LogEntry{Workflow: en.Workflow, Record: en.Record, Data: data})
+	}
+	for _, ef := range d.Outbox {
+		data, err := json.Marshal(ef)
+		if err != nil {
+			return err
+		}
+		b.AppendOutbox(data)
+	}
+	if g := d.Globals; g != nil {
+		data, err := json.Marshal(g)
+		if err != nil {
+			return err
+		}
+		b.PutGlobals(data)
+		b.DeleteTimers("sched/")
+		for _, s := range g.Schedules {
+			b.PutTimer(store.Timer{Key: fmt.Sprintf("sched/%s/%d/", s.Workflow, s.Trigger), Due: s.Due})
+		}
+	}
+	return nil
+}
+
+// ErrStopped is returned for requests made after the node stopped.
+var ErrStopped = errors.New("server: the node has stopped")
+
+// do runs fn on the loop, in the next group, and returns what it returned
+// once the group is committed.
+func (n *Node) do(changes int, fn func(v *version) any) (any, error) {
+	r := &request{changes: changes, run: fn, done: make(chan any, 1)}
+	select {
+	case n.reqs <- r:
+	case <-n.done:
+		return nil, ErrStopped
+	}
+	n.metrics.queue.Set(float64(len(n.reqs)))
+	select {
+	case out := <-r.done:
+		if err, ok := out.(error); ok {
+			return nil, err
+		}
+		return out, nil
+	case <-n.done:
+		return nil, ErrStopped
+	}
+}
+
+// loop is the node's one writer.
+func (n *Node) loop() {
+	defer close(n.done)
+	n.armTimer()
+	for {
+		var group []*request
+		select {
+		case <-n.quit:
+			n.drainAndStop()
+			return
+		case r := <-n.reqs:
+			group = append(group, r)
+			size := r.changes
+		more:
+			for size < n.opts.MaxGroup {
+				select {
+				case r := <-n.reqs:
+					group = append(group, r)
+					size += r.changes
+				default:
+					break more
+				}
+			}
+		case <-n.timer.C:
+		case rl := <-n.reloads:
+			rl.done <- n.swap(rl)
+			n.armTimer()
+			continue
+		}
+		if err := n.runGroup(group); err != nil {
+			n.fail(err)
+			return
+		}
+		n.armTimer()
+	}
+}
+
+// runGroup fires due timers, runs the group's requests and commits.
+func (n *Node) runGroup(group []*request) error {
+	v := n.version()
+	start := time.Now()
+	n.fireTimers(v)
+	outs := make([]any, len(group))
+	clear(n.pending)
+	for i, r := range group {
+		outs[i] = r.run(v)
+	}
+	ids := make([]string, 0, len(n.pending))
+	for id := range n.pending {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	n.metrics.apply.Observe(time.Since(start).Seconds())
+	if err := n.commit(v.eng, ids); err != nil {
+		for _, r := range group {
+			r.done <- fmt.Errorf("commit failed: %v", err)
+		}
+		return err
+	}
+	for i, r := range group {
+		r.done <- outs[i]
+	}
+	return nil
+}
+
+// fireTimers runs the engine to now, firing every timer due.
+func (n *Node) fireTimers(v *version) {
+	now := n.opts.Clock.Now()
+	if next, ok := v.eng.NextTimer(); ok && !next.After(now) {
+		n.metrics.lateness.Observe(now.Sub(next).Seconds())
+		if err := v.eng.RunUntil(now); err != nil {
+			n.log.Error("timers", "err", err)
+		}
+	}
+}
+
+func (n *Node) armTimer() {
+	if !n.timer.Stop() {
+		select {
+		case <-n.timer.C:
+		default:
+		}
+	}
+	d := time.Hour
+	if next, ok := n.version().eng.NextTimer(); ok {
+		d = max(next.Sub(n.opts.Clock.Now()), 0)
+	}
+	n.timer.Reset(d)
+}
+
+// swap loads a new program; on failure the old one keeps running.
+func (n *Node) swap(rl reload) error {
+	start := time.Now()
+	if rl.prog == nil {
+		n.mu.Lock()
+		n.diags = rl.diags
+		n.mu.Unlock()
+		n.metrics.reloads.WithLabelValues("failed").Inc()
+		return fmt.Errorf("reload: %d diagnostics; the running version is kept", len(rl.diags))
+	}
+	v, err := n.load(rl.prog)
+	if err != nil {
+		n.metrics.reloads.WithLabelValues("failed").Inc()
+		n.mu.Lock()
+		n.diags = append(rl.diags[:len(rl.diags):len(rl.diags)], diag.Diagnostic{Severity: diag.Error, Code: "load", Message: err.Error()})
+		n.mu.Unlock()
+		return err
+	}
+	n.mu.Lock()
+	n.cur, n.diags = v, rl.diags
+	n.mu.Unlock()
+	n.metrics.reloads.WithLabelValues("ok").Inc()
+	n.log.Info("reloaded", "workflows", len(rl.prog.Workflows), "took", time.Since(start))
+	return nil
+}
+
+// Reload swaps in prog (compiled with diags); with a nil prog (the source
+// has errors) it records diags and keeps the running version. It returns
+// once the swap is done.
+func (n *Node) Reload(prog *bytecode.Program, diags diag.List) error {
+	rl := reload{prog: prog, diags: diags, done: make(chan error, 1)}
+	select {
+	case n.reloads <- rl:
+	case <-n.done:
+		return ErrStopped
+	}
+	return <-rl.done
+}
+
+func (n *Node) version() *version {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.cur
+}
+
+// drainAndStop answers the requests already queued, then stops.
+func (n *Node) drainAndStop() {
+	for {
+		var group []*request
+	drain:
+		for {
+			select {
+			case r := <-n.reqs:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		if len(group) == 0 {
+			return
+		}
+		if err := n.runGroup(group); err != nil {
+			n.fail(err)
+			return
+		}
+	}
+}
+
+func (n *Node) fail(err error) {
+	n.err = err
+	n.log.Error("node stopped: a commit failed; the in-memory state is ahead of the store, so nothing more is accepted", "err", err)
+}
+
+// Close stops the node after answering the requests already queued. It
+// returns why the loop stopped early, if it did.
+func (n *Node) Close() error {
+	select {
+	case <-n.done:
+	default:
+		close(n.quit)
+		<-n.done
+	}
+	return n.err
+}
+
+// Done is closed when the node has stopped.
+func (n *Node) Done() <-chan struct{} { return n.done }
