@@ -29,14 +29,17 @@ import (
 
 // Compile resolves, checks and lowers the files, after the stdlib prelude
 // (which it parses itself). It returns the program, or nil when there is an
-// error, and every diagnostic, sorted.
+// error or the trees hold an ast.Bad (a syntax error, which the parser
+// reported), and every diagnostic, sorted.
 func Compile(files []*ast.File) (*bytecode.Program, diag.List) {
 	prelude, pdiags := parsedPrelude()
 	c := newCompiler()
 	c.diags = append(c.diags, pdiags...)
 	c.run(append([]*ast.File{prelude}, files...))
 	c.diags.Sort()
-	if c.diags.HasErrors() {
+	if c.diags.HasErrors() || c.bad {
+		// A tree with an ast.Bad has a syntax error, which the caller
+		// has from the parser.
 		return nil, c.diags
 	}
 	return c.prog, c.diags

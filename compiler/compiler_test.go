@@ -188,3 +188,36 @@ func TestCompileFiles(t *testing.T) {
 		t.Errorf("a syntax error: got %v, %v, %v", p, diags, err)
 	}
 }
+
+// TestBadNodes checks that statements the parser skipped (ast.Bad) add no
+// diagnostic of their own and that no program is made from such a tree.
+func TestBadNodes(t *testing.T) {
+	src := `workflow w {
+  on contact
+  set = 1
+  if score > 1 {
+    set score = 
+  }
+  set score = 2
+}
+test "t" {
+  upsert contact c1 { score: }
+  expect c1.score == 2
+}
+`
+	f, pdiags := parser.ParseFile("bad.wf", src)
+	if len(pdiags) != 3 || len(f.Decls) != 2 {
+		t.Fatalf("parse: %d declarations, diagnostics %v", len(f.Decls), pdiags)
+	}
+	prog, diags := Compile([]*ast.File{f})
+	if prog != nil {
+		t.Error("Compile made a program from a tree with ast.Bad nodes")
+	}
+	if len(diags) != 0 {
+		t.Errorf("Compile reported %v, want nothing more than the parser", diags)
+	}
+	prog, diags = CompileSource("bad.wf", src)
+	if prog != nil || len(diags) != 3 {
+		t.Errorf("CompileSource: program %v, diagnostics %v", prog != nil, diags)
+	}
+}

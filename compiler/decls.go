@@ -20,6 +20,9 @@ type compiler struct {
 	prog  *bytecode.Program
 	diags diag.List
 	file  *ast.File // the file being compiled, for positions and source text
+	// bad is set at an ast.Bad: a statement that did not parse, whose
+	// error the parser reported. It is skipped, and no program is made.
+	bad bool
 
 	objectDecls map[*ast.ObjectDecl]*objInfo
 	types       map[string]*objInfo

@@ -22,7 +22,9 @@ type scope struct {
 	refs    map[string]*objInfo
 	body    bool // an incoming webhook's values: paths under `body`
 	// lenient accepts any path as an untyped read without a diagnostic: the
-	// workflow's object type is unknown and an error already says so.
+	// workflow's object type is unknown and an error already says so, or
+	// (in a test) a statement that might have introduced a record did not
+	// parse.
 	lenient bool
 }
 
@@ -427,6 +429,9 @@ func (c *compiler) refPath(s *scope, p *ast.Path) *texpr {
 	name := p.Parts[0].Name
 	o, ok := s.refs[name]
 	if !ok {
+		if s.lenient {
+			return badExpr()
+		}
 		if len(p.Parts) == 1 {
 			switch name {
 			case "now":

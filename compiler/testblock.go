@@ -15,6 +15,9 @@ type testc struct {
 	refs  map[string]*objInfo // records introduced so far
 	clock int64               // virtual time in Unix ms after the last `at`/`advance`
 	timed bool                // whether an `at` has set the clock
+	// lenient is set after a statement that did not parse (an ast.Bad),
+	// which may have introduced a record: unknown records are no error.
+	lenient bool
 }
 
 func (c *compiler) test(d *ast.TestDecl) {
@@ -54,7 +57,7 @@ func (tc *testc) stmt(s ast.TestStmt, st *bytecode.TestStmt) {
 		st.Time, tc.clock, tc.timed = ms, ms, true
 	case *ast.AdvanceStmt:
 		st.Kind = bytecode.TestAdvance
-		x := c.expr(&scope{refs: tc.refs}, s.By)
+		x := c.expr(&scope{refs: tc.refs, lenient: tc.lenient}, s.By)
 		switch {
 		case x.bad:
 		case !x.isConst() || x.val.K != value.Duration:
@@ -164,7 +167,10 @@ func (tc *testc) stmt(s ast.TestStmt, st *bytecode.TestStmt) {
 		st.Count = tc.count(s.Count)
 	case *ast.ExpectExpr:
 		st.Kind = bytecode.TestExpect
-		st.Expr = c.cond(&scope{refs: tc.refs}, s.Cond, "an expectation")
+		st.Expr = c.cond(&scope{refs: tc.refs, lenient: tc.lenient}, s.Cond, "an expectation")
+	case *ast.Bad:
+		c.bad = true // reported by the parser
+		tc.lenient = true
 	}
 }
 
@@ -185,7 +191,7 @@ func (tc *testc) body(lit *ast.ObjectLit, prefix string, out []bytecode.Field) [
 			out = tc.body(fv.Object, name+".", out)
 			continue
 		}
-		x := c.expr(&scope{refs: tc.refs}, fv.Value)
+		x := c.expr(&scope{refs: tc.refs, lenient: tc.lenient}, fv.Value)
 		if !x.bad && !x.isConst() {
 			c.errorf(fv.Value, "test-value", "a test gives constant values")
 			continue
@@ -218,7 +224,7 @@ func (tc *testc) introduce(r *ast.RecordRef, o *objInfo) {
 // record returns the type of a record the test introduced earlier.
 func (tc *testc) record(r *ast.RecordRef) *objInfo {
 	o, ok := tc.refs[string(r.ID)]
-	if !ok {
+	if !ok && !tc.lenient {
 		dg := tc.c.errorf(r, "unknown-record", "unknown record `%s`: a test names records introduced by an earlier upsert or event", r.ID)
 		didYouMean(dg, string(r.ID), sortedKeys(tc.refs))
 	}
@@ -233,7 +239,7 @@ func (tc *testc) workflow(n *ast.Name) {
 }
 
 func (tc *testc) constString(e ast.Expr, what string) string {
-	x := tc.c.expr(&scope{refs: tc.refs}, e)
+	x := tc.c.expr(&scope{refs: tc.refs, lenient: tc.lenient}, e)
 	if !x.bad && (!x.isConst() || x.val.K != value.String) {
 		tc.c.errorf(e, "test-value", "%s in a test is a constant string", what)
 	}
@@ -244,7 +250,7 @@ func (tc *testc) count(e ast.Expr) int {
 	if e == nil {
 		return -1
 	}
-	x := tc.c.expr(&scope{refs: tc.refs}, e)
+	x := tc.c.expr(&scope{refs: tc.refs, lenient: tc.lenient}, e)
 	if x.bad {
 		return -1
 	}
@@ -266,7 +272,7 @@ func (tc *testc) fields(lit *ast.ObjectLit, slots map[string]int, props []byteco
 		if c.nested(fv) {
 			continue
 		}
-		x := c.expr(&scope{refs: tc.refs}, fv.Value)
+		x := c.expr(&scope{refs: tc.refs, lenient: tc.lenient}, fv.Value)
 		if prev, ok := seen[name]; ok {
 			c.errorf(fv.Name, "duplicate", "field `%s` is already set at line %d", name, prev.Line)
 			continue

@@ -207,6 +207,8 @@ func (f *flow) setting1(it ast.Item) {
 		if f.once(it, "a run window") {
 			f.window(it)
 		}
+	case *ast.Bad:
+		c.bad = true
 	}
 }
 
@@ -606,6 +608,12 @@ func (f *flow) body(st *ast.Step, id string, s *bytecode.Step) {
 	case *ast.StopStep:
 		s.Kind = bytecode.StepStop
 		s.Next = -1
+	case *ast.Bad:
+		// Reported by the parser; it goes on to the next step, so that
+		// the steps after it are checked.
+		c.bad = true
+		s.Kind = bytecode.StepPlaceholder
+		s.Strs = []string{""}
 	}
 }
 

@@ -719,3 +719,18 @@ func (*ExpectWebhook) testNode()    {}
 func (*ExpectEmail) testNode()      {}
 func (*ExpectCreated) testNode()    {}
 func (*ExpectExpr) testNode()       {}
+
+// ---- Recovery ----
+
+// Bad stands for a workflow item, step or test statement that did not
+// parse: the parser reported the syntax error and resumed at the next
+// statement, so that the rest of the declaration is still in the tree. Its
+// span covers the tokens skipped. A tree with a Bad node came from source
+// with syntax errors and must not be compiled into a program.
+type Bad struct {
+	Span
+}
+
+func (*Bad) itemNode() {}
+func (*Bad) stepNode() {}
+func (*Bad) testNode() {}

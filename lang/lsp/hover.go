@@ -327,6 +327,7 @@ func workflowSummary(src string, d *ast.WorkflowDecl) string {
 				}
 				return true
 			})
+		case *ast.Bad: // a syntax error
 		default:
 			settings = append(settings, "- `"+oneLine(text(src, it))+"`")
 		}

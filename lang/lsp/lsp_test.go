@@ -335,7 +335,9 @@ workflow broken {
 	c := startServer(t, Options{CacheDir: t.TempDir()})
 	c.call("initialize", map[string]any{"processId": 1, "rootUri": string(pathURI(dir)), "capabilities": map[string]any{}}, nil)
 	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "wf", "version": 1, "text": src}})
-	if ds := c.diagnostics(uri); len(ds) != 1 || ds[0].Code != "syntax" {
+	// Both broken statements are reported: the parser resumes after the
+	// first.
+	if ds := c.diagnostics(uri); len(ds) != 2 || ds[0].Code != "syntax" || ds[1].Code != "syntax" || ds[1].Range.Start.Line != 9 {
 		t.Fatalf("diagnostics: %+v", ds)
 	}
 	var h struct {
@@ -367,6 +369,54 @@ workflow broken {
 	}
 	if !found {
 		t.Errorf("completion in the broken workflow: %+v", list.Items)
+	}
+	c.call("shutdown", nil, nil)
+	c.notify("exit", nil)
+	if err := <-c.done; err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBrokenStep checks that a workflow with a broken step keeps its other
+// steps for navigation: the parser skips only the broken statements.
+func TestBrokenStep(t *testing.T) {
+	const src = `extend contact { tier: string }
+
+workflow w {
+  on contact
+  set = "bronze"
+  if score > 1 {
+    set = 2
+    set tier = "gold"
+  }
+  set tier = "silver"
+}
+`
+	dir := t.TempDir()
+	uri := string(pathURI(filepath.Join(dir, "s.wf")))
+	c := startServer(t, Options{CacheDir: t.TempDir()})
+	c.call("initialize", map[string]any{"processId": 1, "rootUri": string(pathURI(dir)), "capabilities": map[string]any{}}, nil)
+	c.notify("textDocument/didOpen", map[string]any{"textDocument": map[string]any{"uri": uri, "languageId": "wf", "version": 1, "text": src}})
+	ds := c.diagnostics(uri)
+	if len(ds) != 2 || ds[0].Range.Start.Line != 4 || ds[1].Range.Start.Line != 6 {
+		t.Fatalf("diagnostics: %+v", ds)
+	}
+	wantDef := []wireLocation{{URI: uri, Range: wireRange{posOf(t, src, "tier", 0, 0), posOf(t, src, "tier", 0, len("tier"))}}}
+	for _, occ := range []int{1, 2} { // in the block, after the broken step; after the block
+		var locs []wireLocation
+		c.call("textDocument/definition", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": posOf(t, src, "tier", occ, 1)}, &locs)
+		if d := cmp.Diff(wantDef, locs); d != "" {
+			t.Errorf("definition of tier #%d (-want +got):\n%s", occ, d)
+		}
+		var h struct {
+			Contents struct {
+				Value string `json:"value"`
+			} `json:"contents"`
+		}
+		c.call("textDocument/hover", map[string]any{"textDocument": map[string]any{"uri": uri}, "position": posOf(t, src, "tier", occ, 1)}, &h)
+		if !strings.Contains(h.Contents.Value, "tier: string") {
+			t.Errorf("hover on tier #%d: %q", occ, h.Contents.Value)
+		}
 	}
 	c.call("shutdown", nil, nil)
 	c.notify("exit", nil)

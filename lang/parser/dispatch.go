@@ -24,6 +24,10 @@ import (
 // ending the list it is in. Any other token that starts no statement is an
 // error; the dispatcher consumes that token so that participle, whose
 // lookahead is 0, reports the error instead of backing out of the list.
+//
+// The productions parseItem, parseStepBody and parseTestStmt recover from
+// an error in their statement (recover.go): it is recorded, the statement
+// becomes an ast.Bad, and the list goes on.
 
 // prod parses one T from the lexer, as an I.
 type prod[I any] func(*lexer.PeekingLexer) (I, error)
@@ -58,6 +62,10 @@ var (
 	stepWords = []string{"set", "increment", "decrement", "clear", "copy", "delay", "wait", "if", "branch",
 		"split", "assign", "create", "notify", "send", "webhook", "code", "enroll", "placeholder", "stop"}
 	stmtWords = []string{"at", "advance", "upsert", "delete", "event", "associate", "hook", "enroll", "enable", "expect"}
+
+	// blockWords resynchronise the lists of a workflow: its items and the
+	// steps of its blocks. A setting in a block is an error of its own.
+	blockWords = append(slices.Clip(itemWords), stepWords...)
 )
 
 func initDispatch(g *participle.Parser[grammar]) {
@@ -114,8 +122,26 @@ func initDispatch(g *participle.Parser[grammar]) {
 	stmts["expect"] = production[ast.ExpectExpr, ast.TestStmt](g)
 }
 
-// parseItem parses one workflow setting or step.
+// parseItem parses one workflow setting or step, recovering from a syntax
+// error in it.
 func parseItem(lex *lexer.PeekingLexer) (ast.Item, error) {
+	return recovering(lex, parseItem1, blockWords, func(s ast.Span) ast.Item { return &ast.Bad{Span: s} })
+}
+
+// parseStepBody parses the body of one step, recovering from a syntax
+// error in it.
+func parseStepBody(lex *lexer.PeekingLexer) (ast.StepBody, error) {
+	return recovering(lex, parseStepBody1, blockWords, func(s ast.Span) ast.StepBody { return &ast.Bad{Span: s} })
+}
+
+// parseTestStmt parses one statement of a test block, recovering from a
+// syntax error in it.
+func parseTestStmt(lex *lexer.PeekingLexer) (ast.TestStmt, error) {
+	return recovering(lex, parseTestStmt1, stmtWords, func(s ast.Span) ast.TestStmt { return &ast.Bad{Span: s} })
+}
+
+// parseItem1 parses one workflow setting or step.
+func parseItem1(lex *lexer.PeekingLexer) (ast.Item, error) {
 	w := peekWords(lex)
 	switch w[0] {
 	case "":
@@ -141,7 +167,7 @@ func parseItem(lex *lexer.PeekingLexer) (ast.Item, error) {
 		}
 		if slices.Contains(stepWords, w[0]) {
 			// An unlabelled step: parse its body, without the Step production.
-			body, err := parseStepBody(lex)
+			body, err := parseStepBody1(lex)
 			if err != nil {
 				return nil, err
 			}
@@ -151,8 +177,8 @@ func parseItem(lex *lexer.PeekingLexer) (ast.Item, error) {
 	return nil, unknown(lex, "workflow setting or step", append(itemWords, stepWords...))
 }
 
-// parseStepBody parses the body of one step.
-func parseStepBody(lex *lexer.PeekingLexer) (ast.StepBody, error) {
+// parseStepBody1 parses the body of one step.
+func parseStepBody1(lex *lexer.PeekingLexer) (ast.StepBody, error) {
 	w := peekWords(lex)
 	if f := stepProd(w); f != nil {
 		return f(lex)
@@ -186,8 +212,8 @@ func stepProd(w [3]string) prod[ast.StepBody] {
 	return steps[w[0]]
 }
 
-// parseTestStmt parses one statement of a test block.
-func parseTestStmt(lex *lexer.PeekingLexer) (ast.TestStmt, error) {
+// parseTestStmt1 parses one statement of a test block.
+func parseTestStmt1(lex *lexer.PeekingLexer) (ast.TestStmt, error) {
 	w := peekWords(lex)
 	if w[0] == "expect" {
 		// `expect not enrolled c1 in wf`, `expect webhook "url"`,

@@ -18,6 +18,11 @@
 // line, so an unclosed brace is reported where the next declaration begins
 // and the parser resumes there; one run reports the error of every broken
 // declaration, each once.
+//
+// Inside a declaration, a broken workflow item, step or test statement is
+// skipped up to the next statement of its list (see recover.go) and kept
+// as an ast.Bad, so that the declaration survives a syntax error in one of
+// its statements.
 package parser
 
 import (
@@ -170,8 +175,9 @@ func (p *fileParser) parseChunk(c *chunk) lexer.Position {
 			return c.end
 		}
 		start := t.Pos
-		g, err := declParser.ParseFromLexer(lex, allowTrailing...)
+		g, recovered, err := parseRecovering(lex, p.buf)
 		if err == nil {
+			p.recovered(p.buf, start, recovered)
 			p.file.Decls = append(p.file.Decls, g.Decl)
 			continue
 		}
@@ -184,6 +190,7 @@ func (p *fileParser) parseChunk(c *chunk) lexer.Position {
 				return next
 			}
 		}
+		p.recovered(p.buf, start, recovered)
 		p.diags.Add(p.syntaxError(p.buf, tokenIndex(p.buf, start.Offset), err))
 		return c.end
 	}
@@ -200,8 +207,9 @@ func (p *fileParser) retry(start, cut lexer.Position) (ast.Decl, lexer.Position,
 		c := chunk{start: start, skip: skip}
 		buf = c.scan(p.src, buf[:0], &comments)
 		lex := newPeekingLexer(buf)
-		g, err := declParser.ParseFromLexer(lex, allowTrailing...)
+		g, recovered, err := parseRecovering(lex, buf)
 		if err == nil {
+			p.recovered(buf, start, recovered)
 			next := lex.RawPeek().Pos
 			for _, t := range comments {
 				if t.Pos.Offset >= cut.Offset && t.Pos.Offset < next.Offset {
@@ -214,6 +222,15 @@ func (p *fileParser) retry(start, cut lexer.Position) (ast.Decl, lexer.Position,
 			return nil, lexer.Position{}, false
 		}
 		comments = comments[:0]
+	}
+}
+
+// recovered reports the errors recovered from in the declaration at start,
+// parsed over toks.
+func (p *fileParser) recovered(toks []lexer.Token, start lexer.Position, errs []error) {
+	i := tokenIndex(toks, start.Offset)
+	for _, err := range errs {
+		p.diags.Add(p.syntaxError(toks, i, err))
 	}
 }
 

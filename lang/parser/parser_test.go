@@ -297,7 +297,9 @@ workflow ok3 { stop }
 			names = append(names, d.Name.Name)
 		}
 	}
-	if diff := cmp.Diff([]string{"ok1", "ok2", "ok3"}, names); diff != "" {
+	// Workflow a is kept: its broken step is skipped. Workflow b is
+	// cut short by the next declaration, and so left out.
+	if diff := cmp.Diff([]string{"a", "ok1", "ok2", "ok3"}, names); diff != "" {
 		t.Errorf("declarations kept (-want +got):\n%s", diff)
 	}
 	var lines []int
@@ -464,6 +466,8 @@ func TestLargeInputs(t *testing.T) {
 		"many templates":        "workflow w {\n  set x = \"" + strings.Repeat("{{a}} ", n) + "\"\n}\n",
 		"nested templates":      "workflow w {\n  set x = " + strings.Repeat("\"{{", 200) + "a" + strings.Repeat("}}\"", 200) + "\n}\n",
 		"unterminated nesting":  "workflow w {\n  set x = " + strings.Repeat("\"{{ ", n) + "\n}\n",
+		"broken nested blocks":  "workflow w {\n" + strings.Repeat("if x {\n  set = 1\n", n),
+		"broken statements":     "workflow w {\n" + strings.Repeat("  set = 1\n  create deal { a: { b: , } }\n", n) + "}\n",
 	}
 	for name, src := range inputs {
 		t.Run(name, func(t *testing.T) {
@@ -520,5 +524,95 @@ func TestConcurrent(t *testing.T) {
 		if diff := cmp.Diff(dump(t, want, nil), dump(t, <-done, nil)); diff != "" {
 			t.Errorf("concurrent parse differs:\n%s", diff)
 		}
+	}
+}
+
+// TestStatementRecovery checks that a broken step, nested step or test
+// statement is kept as an ast.Bad, and the rest of its declaration parsed.
+func TestStatementRecovery(t *testing.T) {
+	src := `workflow w {
+  on contact
+  set = 1
+  if x {
+    create deal { a: { b: } }
+    set y = 2
+  }
+  stop
+}
+test "t" {
+  upsert contact c1 { x: }
+  expect c1.x == 1
+}
+workflow after { stop }
+`
+	f, diags := ParseFile("s.wf", src)
+	var lines []int
+	for _, d := range diags {
+		lines = append(lines, d.Pos.Line)
+	}
+	if diff := cmp.Diff([]int{3, 5, 11}, lines); diff != "" {
+		t.Errorf("lines of the diagnostics (-want +got):\n%s\n%v", diff, diags)
+	}
+	if len(f.Decls) != 3 {
+		t.Fatalf("%d declarations, want 3", len(f.Decls))
+	}
+	kinds := func(n ast.Node) []string {
+		var out []string
+		switch n := n.(type) {
+		case *ast.WorkflowDecl:
+			for _, it := range n.Items {
+				out = append(out, fmt.Sprintf("%T", it))
+			}
+		case *ast.Block:
+			for _, st := range n.Steps {
+				out = append(out, fmt.Sprintf("%T", st.Body))
+			}
+		case *ast.TestDecl:
+			for _, s := range n.Stmts {
+				out = append(out, fmt.Sprintf("%T", s))
+			}
+		}
+		return out
+	}
+	w := f.Decls[0].(*ast.WorkflowDecl)
+	if diff := cmp.Diff([]string{"*ast.OnSetting", "*ast.Bad", "*ast.Step", "*ast.Step"}, kinds(w)); diff != "" {
+		t.Errorf("workflow items (-want +got):\n%s", diff)
+	}
+	if bad := w.Items[1]; bad.Start().Line != 3 || bad.Start().Column != 3 || bad.End().Line != 3 || bad.End().Column != 10 {
+		t.Errorf("Bad item spans %v-%v, want 3:3-3:10", bad.Start(), bad.End())
+	}
+	then := w.Items[2].(*ast.Step).Body.(*ast.IfStep).Then
+	if diff := cmp.Diff([]string{"*ast.Bad", "*ast.SetStep"}, kinds(then)); diff != "" {
+		t.Errorf("steps of the block (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"*ast.Bad", "*ast.ExpectExpr"}, kinds(f.Decls[1])); diff != "" {
+		t.Errorf("test statements (-want +got):\n%s", diff)
+	}
+	if w, ok := f.Decls[2].(*ast.WorkflowDecl); !ok || w.Name.Name != "after" {
+		t.Errorf("last declaration %#v", f.Decls[2])
+	}
+	checkSpans(t, src, f)
+}
+
+// TestStatementRecoveryCutShort checks that a statement whose skip reaches
+// the end of its declaration's tokens is not recovered from: the
+// declaration is cut short (a missing "}"), and reported as before.
+func TestStatementRecoveryCutShort(t *testing.T) {
+	src := `workflow w {
+  set = 1
+  create deal { a: ,
+workflow after { stop }
+`
+	f, diags := ParseFile("s.wf", src)
+	if len(f.Decls) != 1 {
+		t.Fatalf("%d declarations, want 1 (after)", len(f.Decls))
+	}
+	var lines []int
+	for _, d := range diags {
+		lines = append(lines, d.Pos.Line)
+	}
+	// The broken set is still reported, and then the create.
+	if diff := cmp.Diff([]int{2, 3}, lines); diff != "" {
+		t.Errorf("lines of the diagnostics (-want +got):\n%s\n%v", diff, diags)
 	}
 }
