@@ -54,7 +54,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdServe, cmdLsp, cmdFmt, cmdGraph, cmdNew, cmdVersion, cmdHelp}
+	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdServe, cmdPlan, cmdImport, cmdLsp, cmdFmt, cmdGraph, cmdNew, cmdVersion, cmdHelp}
 }
 
 func lookup(name string) *command {

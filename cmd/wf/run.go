@@ -9,6 +9,7 @@ import (
 
 	"github.com/wflang/wf/compiler/bytecode"
 	"github.com/wflang/wf/runtime/clock"
+	"github.com/wflang/wf/runtime/code"
 	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/value"
 )
@@ -141,7 +142,10 @@ type simulation struct {
 func (s *simulation) start(prog *bytecode.Program, seed int64) error {
 	s.prog = prog
 	s.trace = engine.JSONL(s.out)
-	eng, err := engine.New(prog, engine.Options{Clock: s.clock, Seed: seed, Trace: s.event})
+	eng, err := engine.New(prog, engine.Options{Clock: s.clock, Seed: seed, Trace: s.event,
+		// code js runs, with secrets from the environment; webhooks are not
+		// delivered by wf run.
+		Code: (&code.Runner{Secrets: code.EnvSecrets()}).Hook(), Secrets: code.EnvSecrets()})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,7 +22,7 @@ import (
 
 var cmdServe = &command{
 	name:  "serve",
-	args:  "DIR [--data DIR] [--addr 127.0.0.1:8080] [--token T]",
+	args:  "DIR [--data DIR] [--addr 127.0.0.1:8080] [--token T] [--log-retention 2y] [--dedupe-window 30d]",
 	short: "run the workflows of a directory as a durable service with an HTTP API",
 	long: `Serve compiles every .wf file below DIR and runs the workflows on the real
 clock, keeping all state in an embedded database in the --data directory
@@ -42,6 +43,12 @@ The HTTP API (JSON):
   GET  /v1/workflows/{name}/log             the action log (?after=SEQ&limit=N)
   GET  /healthz, GET /metrics               health, Prometheus metrics
 
+History is compacted so it never fills the disk: action log entries older
+than --log-retention (90d, 180d, 2y, or a Go duration such as 2160h;
+"forever" keeps them; default 2y) and client ids older than
+--dedupe-window (default 30d: a change resent later than that with the same
+client_id is applied again) are deleted at start and every hour.
+
 With --token (or the WF_TOKEN environment variable) every route but
 /healthz needs "Authorization: Bearer TOKEN"; serve refuses to listen on
 an address other than loopback without one. SIGINT or SIGTERM stops it
@@ -56,6 +63,8 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen on `host:port`")
 	token := fs.String("token", "", "require this bearer `token` (default $WF_TOKEN)")
 	verbose := fs.Bool("v", false, "log every request")
+	retention := fs.String("log-retention", "2y", "keep the action log for `period` (90d, 180d, 2y, a duration, or forever)")
+	window := fs.String("dedupe-window", "30d", "remember client ids for `period`")
 	paths, code, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
 		return code
@@ -66,6 +75,14 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 	dir := strings.TrimSuffix(paths[0], "/...")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return c.usageError(stderr, "%s is not a directory", dir)
+	}
+	keepLog, err := parsePeriod(*retention)
+	if err != nil {
+		return c.usageError(stderr, "--log-retention: %v", err)
+	}
+	keepIDs, err := parsePeriod(*window)
+	if err != nil {
+		return c.usageError(stderr, "--dedupe-window: %v", err)
 	}
 	if *token == "" {
 		*token = os.Getenv("WF_TOKEN")
@@ -92,7 +109,7 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 		return errorf(stderr, c, "%v", err)
 	}
 	defer st.Close()
-	node, err := server.New(prog, server.Options{Store: st, Logger: log})
+	node, err := server.New(prog, server.Options{Store: st, Logger: log, LogRetention: keepLog, DedupeWindow: keepIDs})
 	if err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
@@ -136,6 +153,28 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return exit
+}
+
+// parsePeriod reads a retention period: Nd (days), Nw (weeks), Ny (years
+// of 365 days), a Go duration, or "forever" (0).
+func parsePeriod(s string) (time.Duration, error) {
+	if s == "forever" || s == "0" {
+		return 0, nil
+	}
+	const day = 24 * time.Hour
+	if n := len(s); n > 1 {
+		unit := map[byte]time.Duration{'d': day, 'w': 7 * day, 'y': 365 * day}[s[n-1]]
+		if unit != 0 {
+			if k, err := strconv.Atoi(s[:n-1]); err == nil && k > 0 {
+				return time.Duration(k) * unit, nil
+			}
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a period: give 90d, 180d, 2y, a duration such as 720h, or forever", s)
+	}
+	return d, nil
 }
 
 // loopback reports whether addr's host is a loopback address or name.

@@ -443,7 +443,7 @@ workflow enrich {
 	if c.URL != "https://hooks.example.com/lead" || c.Method != "POST" || c.Record != "contact/c1" || c.Step != "1" {
 		t.Errorf("call = %+v", c)
 	}
-	want := `{"enrolled_at":"2026-01-05T08:00:00Z","id":"c1","object":"contact","properties":{"email":"a@x.com","lifecyclestage":"lead"},"step":"1","workflow":"enrich"}`
+	want := `{"attempt":1,"enrolled_at":"2026-01-05T08:00:00Z","enrollment":1,"id":"c1","idempotency_id":"enrich/contact/c1/1/1767600000000","object":"contact","properties":{"email":"a@x.com","lifecyclestage":"lead"},"step":"1","workflow":"enrich"}`
 	if string(c.Body) != want {
 		t.Errorf("body = %s\nwant   %s", c.Body, want)
 	}

@@ -4,7 +4,7 @@
 // queue on a clock (real, or virtual in tests).
 //
 // It keeps everything in memory and has no worker pool and no outgoing
-// HTTP. `wf test` and `wf run` use it as is; `wf serve` (runtime/server)
+// HTTP of its own (see "Webhooks and code" below). `wf test` and `wf run` use it as is; `wf serve` (runtime/server)
 // runs it with Options.Durable, persisting what each call changed
 // (TakeDelta) and rebuilding it from the store (Restore): see state.go.
 //
@@ -84,14 +84,24 @@
 // (anything but control flow and waiting) outside the workflow's `run on`
 // window waits for the window to open.
 //
-// # What this runtime does not do yet
+// # Webhooks and code
 //
-// webhook steps call Options.Webhook (the engine itself makes no HTTP
-// call: signing, timeouts, rate limits and retries are that function's),
-// and are not supported without it. code steps (and a placeholder, which
-// the compiler rejects) end the enrollment with the error "step <id>
-// (<kind>) is not supported by this runtime yet", in the trace and the
-// history. Outputs of webhook and create steps (`hook.status`, `d.id`)
+// The engine itself makes no HTTP call and runs no code: webhook steps call
+// Options.Webhook once per attempt (runtime/webhook signs, limits and
+// delivers), code steps call Options.Code (runtime/code: `code js` on goja,
+// `code go` from a registry). Without them those steps are not supported
+// and end the enrollment with "step <id> (<kind>) is not supported by this
+// runtime yet". An attempt whose answer asks for a retry suspends the
+// enrollment at the step on a timer (the engine's clock, so virtual in
+// tests) and the next attempt runs when it fires, with the same idempotency
+// key. When the delivery ends — success, a final 4xx, a refused target or
+// retries exhausted — the enrollment goes on to the next step with the
+// answer as the output (`hook.status` is 0 when no HTTP answer came): as
+// in HubSpot, a failed webhook does not stop the workflow, and later steps
+// can branch on the status. A code step's error (exception, time limit,
+// an output not of its declared type) fails the enrollment. Both are
+// called synchronously with the engine's lock held. Outputs of webhook,
+// code and create steps (`hook.status`, `enrich.tier`, `d.id`)
 // are readable by later steps of the same enrollment. The mapped
 // properties of an incoming webhook call are shown in the enrollment's
 // reason but are not readable by steps. Association labels are not
@@ -137,6 +147,13 @@ type Options struct {
 	// Webhook, if set, makes the outgoing calls of webhook steps (and must
 	// not call back into the engine); without it they are not supported.
 	Webhook func(WebhookCall) WebhookResult
+	// Code, if set, runs code steps (`code js`, `code go`); without it they
+	// are not supported. Like Webhook it is called synchronously and must
+	// not call back into the engine. runtime/code makes one.
+	Code func(CodeCall) CodeResult
+	// Secrets, if set, looks up secret("NAME") for expressions (webhook
+	// signing secrets). Secret values are never traced or logged.
+	Secrets func(name string) (string, bool)
 	// Retention, if positive, is how long an ended enrollment and its
 	// history are kept after it ended; older ones are dropped when the
 	// record next enrolls. 0 keeps everything.
@@ -276,11 +293,16 @@ type enrollment struct {
 	key     string            // the record as "type/id", for trace events
 	outputs map[string]output // what earlier steps left under their `as` names
 	timer   uint64            // seq of the pending timer while Waiting
-	wait    *bytecode.Step    // the wait until / wait for event step it is suspended at
-	seq     uint64            // unique per engine and its store: the enrollment's key
-	due     time.Time         // when the pending timer is due, while Waiting on one
-	resume  int               // the step index the pending timer continues at
-	dirty   bool              // changed since the last TakeDelta
+	// The webhook delivery in flight (retries): its step, attempt count and
+	// first attempt's time. Kept in memory only (see webhook.go).
+	hookStep    string
+	hookAttempt int
+	hookFirst   time.Time
+	wait        *bytecode.Step // the wait until / wait for event step it is suspended at
+	seq         uint64         // unique per engine and its store: the enrollment's key
+	due         time.Time      // when the pending timer is due, while Waiting on one
+	resume      int            // the step index the pending timer continues at
+	dirty       bool           // changed since the last TakeDelta
 }
 
 // Record is a copy of a stored record.
@@ -301,6 +323,7 @@ func New(p *bytecode.Program, opts Options) (*Engine, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
+	machine.SetSecrets(opts.Secrets)
 	if opts.MaxCascade <= 0 {
 		opts.MaxCascade = DefaultMaxCascade
 	}

@@ -460,6 +460,10 @@ func (e *Engine) step(a *enrollment, st *bytecode.Step, depth int) (next int, wr
 		if !e.webhook(a, st) {
 			return 0, nil, true
 		}
+	case bytecode.StepCode:
+		if !e.code(a, st) {
+			return 0, nil, true
+		}
 	default:
 		e.fail(a, "step %s (%s) is not supported by this runtime yet", st.ID, st.Kind)
 		return 0, nil, true

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wflang/wf/compiler/bytecode"
 	"github.com/wflang/wf/value"
@@ -18,8 +19,17 @@ type WebhookCall struct {
 	Workflow string
 	Record   string // "type/id"
 	Step     string
-	// Key is stable for one step of one enrollment: an idempotency key.
+	// Key is stable for one step of one enrollment: an idempotency key,
+	// the same for every attempt of the delivery.
 	Key string
+
+	Scheme  string        // signature scheme ("hubspot", "v3", "standard"), "" unsigned
+	Secret  string        // the signing secret (never logged)
+	Timeout time.Duration // the step's per-request timeout, 0: the deliverer's default
+	Rate    float64       // the step's requests/s for the host, 0: the deliverer's default
+	Attempt int           // 1 for the first attempt
+	First   time.Time     // when the first attempt was made (engine clock)
+	Now     time.Time     // the engine's time of this attempt
 }
 
 // WebhookResult is what the endpoint answered.
@@ -27,25 +37,46 @@ type WebhookResult struct {
 	Status  int
 	Headers map[string]string
 	Body    any // the decoded JSON body, or nil
+	// Retry, if not zero, asks the engine to try again at that time (on
+	// its clock): the enrollment waits at the step until then. Zero means
+	// this answer is final.
+	Retry time.Time
+	// Err says why the attempt failed without an HTTP answer (or why its
+	// answer was dropped), for the trace and the action log.
+	Err string
 }
 
 // output is what an earlier step of an enrollment left under its `as` name.
 type output struct {
 	hook     *WebhookResult
+	code     map[string]value.Value // a code step's outputs, by name
 	created  *record
 	body     map[string]any // an incoming webhook's request body, read as `body.x.y`
 	incoming bool
 }
 
-// webhook makes an outgoing webhook call through Options.Webhook and keeps
-// its result as the step's output. Without Options.Webhook, the step is
-// not supported. Signing, timeouts, rate limits and retries belong to the
-// caller's function; the engine calls it synchronously.
+// webhook makes one attempt of an outgoing webhook through
+// Options.Webhook. When the answer asks for a retry, the enrollment waits
+// at the step (a timer on the engine's clock) and makes the next attempt
+// then, with the same idempotency key. When the delivery ends — success,
+// a final failure (4xx other than 408/429, a refused target) or retries
+// exhausted — the answer becomes the step's output and the enrollment goes
+// on to the next step: as in HubSpot, a failed webhook does not end the
+// enrollment; `hook.status` (0 when no HTTP answer came) tells later steps
+// how it went, and the trace and action log say why. Without
+// Options.Webhook, the step is not supported. It returns false when the
+// enrollment must not go on now.
 func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	if e.opts.Webhook == nil {
 		e.fail(a, "step %s (%s) is not supported by this runtime yet", st.ID, st.Kind)
 		return false
 	}
+	now := e.clock.Now()
+	if a.hookStep != st.ID {
+		a.hookStep, a.hookAttempt, a.hookFirst = st.ID, 0, now
+	}
+	a.hookAttempt++
+	key := fmt.Sprintf("%s/%s/%s/%d", a.Workflow, a.key, st.ID, a.Started.UnixMilli())
 	props := map[string]any{}
 	for slot, p := range e.prog.Types[a.rec.typ].Props {
 		if v := a.rec.props[slot]; !v.IsEmpty() {
@@ -54,7 +85,8 @@ func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	}
 	body, err := json.Marshal(map[string]any{
 		"workflow": a.Workflow, "step": st.ID, "object": a.Type, "id": a.ID,
-		"enrolled_at": a.Started, "properties": props,
+		"enrollment": a.seq, "enrolled_at": a.Started, "attempt": a.hookAttempt,
+		"idempotency_id": key, "properties": props,
 	})
 	if err != nil {
 		e.fail(a, "step %s (webhook): %v", st.ID, err)
@@ -62,15 +94,44 @@ func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	}
 	call := WebhookCall{
 		URL: e.eval(st.Args[0], a.wf, a.rec, nil).String(), Method: strings.ToUpper(st.Name), Body: body,
-		Workflow: a.Workflow, Record: a.key, Step: st.ID,
-		Key: fmt.Sprintf("%s/%s/%s/%d", a.Workflow, a.key, st.ID, a.Started.UnixMilli()),
+		Workflow: a.Workflow, Record: a.key, Step: st.ID, Key: key,
+		Attempt: a.hookAttempt, First: a.hookFirst, Now: now,
+	}
+	if len(st.Strs) > 0 {
+		call.Scheme = st.Strs[0]
+	}
+	if len(st.Args) > 1 && st.Args[1] != bytecode.NoExpr {
+		call.Secret = e.eval(st.Args[1], a.wf, a.rec, nil).String()
+	}
+	if len(st.Args) > 2 && st.Args[2] != bytecode.NoExpr {
+		call.Timeout = e.eval(st.Args[2], a.wf, a.rec, nil).Duration()
+	}
+	if len(st.Args) > 3 && st.Args[3] != bytecode.NoExpr {
+		call.Rate = e.eval(st.Args[3], a.wf, a.rec, nil).N
 	}
 	res := e.opts.Webhook(call)
+	e.outbox = append(e.outbox, Effect{At: now, Kind: EffectWebhook, Workflow: a.Workflow, Record: a.key, Step: st.ID, Name: call.URL, Text: string(body)})
+	what := fmt.Sprintf("webhook %s %s (attempt %d): status %d", call.Method, call.URL, call.Attempt, res.Status)
+	if res.Err != "" {
+		what += ": " + res.Err
+	}
+	if !res.Retry.IsZero() {
+		idx := -1
+		for i := range e.prog.Workflows[a.wf].Steps {
+			if &e.prog.Workflows[a.wf].Steps[i] == st {
+				idx = i
+			}
+		}
+		if idx >= 0 {
+			e.suspend(a, st, res.Retry, idx, what+"; retrying")
+			return false
+		}
+	}
+	a.hookStep, a.hookAttempt = "", 0
 	if st.As != "" {
 		a.setOutput(st.As, output{hook: &res})
 	}
-	e.outbox = append(e.outbox, Effect{At: e.clock.Now(), Kind: EffectWebhook, Workflow: a.Workflow, Record: a.key, Step: st.ID, Name: call.URL, Text: string(body)})
-	e.emit(a, TraceEvent{Kind: KindStep, Step: st.ID, Reason: fmt.Sprintf("webhook %s %s: status %d", call.Method, call.URL, res.Status)})
+	e.emit(a, TraceEvent{Kind: KindStep, Step: st.ID, Reason: what})
 	return true
 }
 
@@ -95,6 +156,12 @@ func (r *resolver) Output(o int) value.Value {
 			v = m[key]
 		}
 		return fromJSON(v)
+	}
+	if out.code != nil {
+		if len(path.Path) != 1 {
+			return value.Value{}
+		}
+		return out.code[path.Path[0]]
 	}
 	if rec := out.created; rec != nil {
 		if path.Path[0] == "id" {

@@ -63,6 +63,7 @@ func (n *Node) ingest(v *version, data []byte) []Item {
 			return sortItems(items)
 		}
 	}
+	applied, touched := map[int]bool{}, map[string]bool{}
 	for _, ch := range changes {
 		it := Item{Line: ch.Line, Status: "applied", ClientID: ch.ClientID}
 		switch {
@@ -71,8 +72,12 @@ func (n *Node) ingest(v *version, data []byte) []Item {
 		default:
 			if err := v.eng.Apply(ch); err != nil {
 				it.Status, it.Error = "error", err.Error()
-			} else if ch.ClientID != "" {
-				n.pending[ch.ClientID] = true
+			} else {
+				applied[ch.Line] = true
+				touched[v.prog.Types[ch.Type].Name+"/"+ch.ID] = true
+				if ch.ClientID != "" {
+					n.pending[ch.ClientID] = true
+				}
 			}
 		}
 		n.metrics.ingested.WithLabelValues(it.Status).Inc()
@@ -80,6 +85,9 @@ func (n *Node) ingest(v *version, data []byte) []Item {
 	}
 	for range errs {
 		n.metrics.ingested.WithLabelValues("error").Inc()
+	}
+	if len(v.olds) > 0 && len(applied) > 0 {
+		n.routeChanges(v, data, applied, touched)
 	}
 	return sortItems(items)
 }
@@ -166,6 +174,10 @@ type Workflows struct {
 	// Left counts in-flight enrollments whose step is not in the running
 	// version; they wait in the store on their old version.
 	Left int `json:"left_on_old_version"`
+	// OnOld counts the records whose enrollments are finishing on an old
+	// version this node keeps loaded (the others of Left wait in the
+	// store: their version is in no program loaded since the start).
+	OnOld int `json:"records_on_old_versions"`
 }
 
 // Diagnostic is a compiler diagnostic as the API shows it.
@@ -182,9 +194,9 @@ type Diagnostic struct {
 // Workflows lists the running version's workflows.
 func (n *Node) Workflows() Workflows {
 	n.mu.RLock()
-	v, diags, left := n.cur, n.diags, n.left
+	v, diags, left, onOld := n.cur, n.diags, n.left, n.onOld
 	n.mu.RUnlock()
-	out := Workflows{Loaded: v.loaded, Left: left, Diagnostics: []Diagnostic{}, ReloadError: diags.HasErrors()}
+	out := Workflows{Loaded: v.loaded, Left: left, OnOld: onOld, Diagnostics: []Diagnostic{}, ReloadError: diags.HasErrors()}
 	for _, d := range diags {
 		out.Diagnostics = append(out.Diagnostics, Diagnostic{File: d.Pos.Filename, Line: d.Pos.Line, Col: d.Pos.Column,
 			Severity: d.Severity.String(), Code: d.Code, Message: d.Message, Hint: d.Hint})

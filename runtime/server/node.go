@@ -19,10 +19,9 @@
 // no change is lost or applied twice across it; in-flight enrollments move
 // to the new version when their step ids exist in it.
 //
-// What this package does not do yet: run an enrollment whose step is gone
-// from the new version on the old version (such an enrollment is left in
-// the store as it was, logged, and resumes if a later version has its step
-// again); deliver the outbox; share work between nodes.
+// An in-flight enrollment whose step is gone from the new version finishes
+// on the version it started on (see oldVersion). What this package does
+// not do yet: deliver the outbox; share work between nodes.
 package server
 
 import (
@@ -50,6 +49,13 @@ type Options struct {
 	// MaxGroup bounds how many changes one commit takes; 0 means 4096.
 	MaxGroup int
 	Metrics  *Metrics // nil: a fresh set
+	// LogRetention is how long action log entries are kept (0: forever);
+	// DedupeWindow how long a client id is remembered, so that a change
+	// resent within it is applied once (0: forever). Compaction runs at
+	// start and every CompactEvery (0: hourly) on the node's clock.
+	LogRetention time.Duration
+	DedupeWindow time.Duration
+	CompactEvery time.Duration
 }
 
 // Node is a running engine over a store.
@@ -67,8 +73,11 @@ type Node struct {
 	cur   *version
 	diags diag.List // of the last reload that failed; nil after a good one
 	left  int       // enrollments the current program could not take
+	onOld int       // records with enrollments running on old versions
 
 	// Loop-only state.
+	compacting sync.WaitGroup
+
 	pending map[string]bool // client ids applied in the current group
 	timer   *time.Timer
 }
@@ -79,6 +88,7 @@ type version struct {
 	eng    *engine.Engine
 	dec    *ingest.Decoder
 	loaded time.Time
+	olds   []*oldVersion // older programs finishing enrollments the current one cannot take
 }
 
 type request struct {
@@ -121,7 +131,78 @@ func New(prog *bytecode.Program, opts Options) (*Node, error) {
 	n.cur = v
 	n.timer = time.NewTimer(time.Hour)
 	go n.loop()
+	if opts.LogRetention > 0 || opts.DedupeWindow > 0 {
+		n.compacting.Add(1)
+		go n.compactLoop()
+	}
 	return n, nil
+}
+
+// MetaProgram is the store metadata key of the loaded program's workflow
+// versions (a ProgramMeta), which `wf plan` compares a new program with.
+const MetaProgram = "program"
+
+// ProgramMeta is what a node records about the program it loaded.
+type ProgramMeta struct {
+	Workflows map[string]WorkflowMeta `json:"workflows"`
+}
+
+// WorkflowMeta is one workflow of a loaded program.
+type WorkflowMeta struct {
+	Hash  string   `json:"hash"`
+	File  string   `json:"file,omitempty"`
+	Steps []string `json:"steps"`
+}
+
+func programMeta(p *bytecode.Program) ProgramMeta {
+	m := ProgramMeta{Workflows: map[string]WorkflowMeta{}}
+	for _, wf := range p.Workflows {
+		wm := WorkflowMeta{Hash: wf.Hash, File: wf.File, Steps: []string{}}
+		for _, st := range wf.Steps {
+			wm.Steps = append(wm.Steps, st.ID)
+		}
+		m.Workflows[wf.Name] = wm
+	}
+	return m
+}
+
+// Compact deletes the action log entries older than the log retention and
+// the client ids older than the dedupe window, by the node's clock.
+func (n *Node) Compact() (store.Compacted, error) {
+	now := n.opts.Clock.Now()
+	var logBefore, idsBefore time.Time
+	if n.opts.LogRetention > 0 {
+		logBefore = now.Add(-n.opts.LogRetention)
+	}
+	if n.opts.DedupeWindow > 0 {
+		idsBefore = now.Add(-n.opts.DedupeWindow)
+	}
+	start := time.Now()
+	c, err := n.opts.Store.Compact(logBefore, idsBefore)
+	if err != nil {
+		n.log.Error("compaction", "err", err)
+	} else if c.Log > 0 || c.ClientIDs > 0 {
+		n.log.Info("compacted", "log_entries", c.Log, "client_ids", c.ClientIDs, "took", time.Since(start))
+	}
+	return c, err
+}
+
+func (n *Node) compactLoop() {
+	defer n.compacting.Done()
+	every := n.opts.CompactEvery
+	if every <= 0 {
+		every = time.Hour
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n.Compact()
+		select {
+		case <-n.done:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // load builds an engine for prog from the store and commits what loading
@@ -164,8 +245,16 @@ func (n *Node) load(prog *bytecode.Program) (*version, error) {
 	if err != nil {
 		n.log.Warn("restoring state", "err", err)
 	}
-	for _, es := range left {
-		n.log.Warn("enrollment left on its old version: its workflow or step is not in this program",
+	var cands []*bytecode.Program
+	if n.cur != nil {
+		cands = append(cands, n.cur.prog)
+		for _, o := range n.cur.olds {
+			cands = append(cands, o.prog)
+		}
+	}
+	olds, stuck := n.buildOld(cands, left, recs)
+	for _, es := range stuck {
+		n.log.Warn("enrollment waits in the store: its workflow version and step are in no loaded program",
 			"workflow", es.Workflow, "record", es.Type+"/"+es.ID, "step", es.Step, "version", es.Version)
 	}
 	for _, name := range fresh {
@@ -173,7 +262,17 @@ func (n *Node) load(prog *bytecode.Program) (*version, error) {
 			n.log.Warn("new workflow not enabled", "workflow", name, "err", err)
 		}
 	}
-	if err := n.commit(eng, nil); err != nil {
+	v := &version{prog: prog, eng: eng, dec: ingest.NewDecoder(prog), loaded: time.Now(), olds: olds}
+	var b store.Batch
+	meta, err := json.Marshal(programMeta(prog))
+	if err != nil {
+		return nil, err
+	}
+	b.PutMeta(MetaProgram, meta)
+	if err := n.settleOld(v, &b); err != nil {
+		return nil, err
+	}
+	if err := n.commit(eng, nil, &b); err != nil {
 		return nil, err
 	}
 	n.mu.Lock()
@@ -182,8 +281,11 @@ func (n *Node) load(prog *bytecode.Program) (*version, error) {
 	for _, w := range eng.Warnings() {
 		n.log.Warn(w)
 	}
-	return &version{prog: prog, eng: eng, dec: ingest.NewDecoder(prog), loaded: time.Now()}, nil
+	return v, nil
 }
+
+// LoadState reads the whole state of a store, as engine.Restore takes it.
+func LoadState(st store.Store) (*engine.Globals, []engine.RecordState, error) { return loadState(st) }
 
 // loadState reads the whole state from a store.
 func loadState(st store.Store) (*engine.Globals, []engine.RecordState, error) {
@@ -228,18 +330,18 @@ func loadState(st store.Store) (*engine.Globals, []engine.RecordState, error) {
 }
 
 // commit writes the engine's delta, with the client ids, in one
-// transaction.
-func (n *Node) commit(eng *engine.Engine, clientIDs []string) error {
+// transaction, after the writes already in b.
+func (n *Node) commit(eng *engine.Engine, clientIDs []string, b *store.Batch) error {
 	d := eng.TakeDelta()
-	var b store.Batch
-	if err := deltaBatch(&d, &b); err != nil {
+	b.SetTime(n.opts.Clock.Now())
+	if err := deltaBatch(&d, b); err != nil {
 		return err
 	}
 	for _, id := range clientIDs {
 		b.AddClientID(id)
 	}
 	start := time.Now()
-	err := n.opts.Store.Commit(&b)
+	err := n.opts.Store.Commit(b)
 	n.metrics.commit.Observe(time.Since(start).Seconds())
 	return err
 }
@@ -391,8 +493,12 @@ func (n *Node) runGroup(group []*request) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var b store.Batch
+	if err := n.settleOld(v, &b); err != nil {
+		return err
+	}
 	n.metrics.apply.Observe(time.Since(start).Seconds())
-	if err := n.commit(v.eng, ids); err != nil {
+	if err := n.commit(v.eng, ids, &b); err != nil {
 		for _, r := range group {
 			r.done <- fmt.Errorf("commit failed: %v", err)
 		}
@@ -413,6 +519,14 @@ func (n *Node) fireTimers(v *version) {
 			n.log.Error("timers", "err", err)
 		}
 	}
+	for _, o := range v.olds {
+		if next, ok := o.eng.NextTimer(); ok && !next.After(now) {
+			n.refreshOld(v, o)
+			if err := o.eng.RunUntil(now); err != nil {
+				n.log.Error("timers of an old version", "err", err)
+			}
+		}
+	}
 }
 
 func (n *Node) armTimer() {
@@ -423,8 +537,14 @@ func (n *Node) armTimer() {
 		}
 	}
 	d := time.Hour
-	if next, ok := n.version().eng.NextTimer(); ok {
+	v := n.version()
+	if next, ok := v.eng.NextTimer(); ok {
 		d = max(next.Sub(n.opts.Clock.Now()), 0)
+	}
+	for _, o := range v.olds {
+		if next, ok := o.eng.NextTimer(); ok {
+			d = min(d, max(next.Sub(n.opts.Clock.Now()), 0))
+		}
 	}
 	n.timer.Reset(d)
 }
@@ -511,6 +631,7 @@ func (n *Node) Close() error {
 		close(n.quit)
 		<-n.done
 	}
+	n.compacting.Wait()
 	return n.err
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // "type\x00id"; seq8 an 8-byte big-endian number; due8 a due time as
 // big-endian Unix nanoseconds, so byte order is time order.
 var (
-	bMeta       = []byte("meta")        // "schema" → version; "globals" → JSON
+	bMeta       = []byte("meta")        // "schema" → version; "globals" → JSON; "m:"+key → PutMeta data
 	bRecords    = []byte("records")     // rkey → state
 	bEnroll     = []byte("enrollments") // rkey \x00 seq8 → encoded Enrollment
 	bEnrollStep = []byte("enroll_step") // workflow \x00 step \x00 rkey \x00 seq8 → nil, current only
@@ -26,6 +27,8 @@ var (
 	bLogRecord  = []byte("log_record")  // rkey \x00 seq8 → workflow
 	bOutbox     = []byte("outbox")      // seq8 → data
 	bClients    = []byte("client_ids")  // client id → commit time (Unix ms)
+	bEvents     = []byte("events")      // rkey \x00 at8 \x00 name \x00 sha8(props) → props
+	bLogTime    = []byte("log_time")    // time8 seq8 → workflow \x00 record: the log in the order it was recorded, for retention
 )
 
 // migrations[i] takes the schema from version i to i+1.
@@ -37,6 +40,23 @@ var migrations = []func(tx *bolt.Tx) error{
 			}
 		}
 		return nil
+	},
+	// 2: the log's time index. Entries written before it are indexed at
+	// the time of the migration: retention keeps them longer, never less.
+	func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bEvents); err != nil {
+			return err
+		}
+		lt, err := tx.CreateBucketIfNotExists(bLogTime)
+		if err != nil {
+			return err
+		}
+		now := u64(uint64(time.Now().UnixNano()))
+		return tx.Bucket(bLog).ForEach(func(k, v []byte) error {
+			wf, seq := k[:len(k)-9], k[len(k)-8:]
+			rec, _, _ := bytes.Cut(v, []byte{0})
+			return lt.Put(append(bytes.Clone(now), seq...), join(wf, rec))
+		})
 	},
 }
 
@@ -137,7 +157,11 @@ func (s *Bolt) Commit(b *Batch) error {
 		return nil
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		now := u64(uint64(time.Now().UnixMilli()))
+		at := b.at
+		if at.IsZero() {
+			at = time.Now()
+		}
+		now := u64(uint64(at.UnixMilli()))
 		for i := range b.ops {
 			o := &b.ops[i]
 			var err error
@@ -153,7 +177,7 @@ func (s *Bolt) Commit(b *Batch) error {
 			case opDeleteTimers:
 				err = deleteTimers(tx, o.s)
 			case opLog:
-				err = appendLog(tx, o.log)
+				err = appendLog(tx, o.log, at)
 			case opOutbox:
 				out := tx.Bucket(bOutbox)
 				seq, _ := out.NextSequence()
@@ -162,6 +186,10 @@ func (s *Bolt) Commit(b *Batch) error {
 				err = tx.Bucket(bClients).Put([]byte(o.s), now)
 			case opGlobals:
 				err = tx.Bucket(bMeta).Put([]byte("globals"), o.data)
+			case opEvent:
+				err = tx.Bucket(bEvents).Put(eventKey(o.ev), o.ev.Props)
+			case opMeta:
+				err = tx.Bucket(bMeta).Put([]byte("m:"+o.s), o.data)
 			}
 			if err != nil {
 				return err
@@ -292,7 +320,7 @@ func deleteTimers(tx *bolt.Tx, prefix string) error {
 	return nil
 }
 
-func appendLog(tx *bolt.Tx, e LogEntry) error {
+func appendLog(tx *bolt.Tx, e LogEntry, at time.Time) error {
 	log := tx.Bucket(bLog)
 	seq, err := log.NextSequence()
 	if err != nil {
@@ -301,7 +329,130 @@ func appendLog(tx *bolt.Tx, e LogEntry) error {
 	if err := log.Put(append(append([]byte(e.Workflow), 0), u64(seq)...), join([]byte(e.Record), e.Data)); err != nil {
 		return err
 	}
+	if err := tx.Bucket(bLogTime).Put(append(u64(uint64(at.UnixNano())), u64(seq)...), join([]byte(e.Workflow), []byte(e.Record))); err != nil {
+		return err
+	}
 	return tx.Bucket(bLogRecord).Put(append(append([]byte(e.Record), 0), u64(seq)...), []byte(e.Workflow))
+}
+
+func eventKey(e Event) []byte {
+	h := sha256.Sum256(e.Props)
+	return join(rkey(e.Type, e.ID), u64(uint64(e.At.UnixNano())), []byte(e.Name), h[:8])
+}
+
+// RecordEvents returns a record's event history, oldest first.
+func (s *Bolt) RecordEvents(typ, id string, limit int) ([]Event, error) {
+	var out []Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := append(rkey(typ, id), 0)
+		c := tx.Bucket(bEvents).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
+			rest := k[len(prefix):]
+			at := time.Unix(0, int64(binary.BigEndian.Uint64(rest[:8]))).UTC()
+			name := rest[9 : len(rest)-9]
+			out = append(out, Event{Type: typ, ID: id, Name: string(name), At: at, Props: bytes.Clone(v)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Meta returns what PutMeta wrote under key.
+func (s *Bolt) Meta(key string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = bytes.Clone(tx.Bucket(bMeta).Get([]byte("m:" + key)))
+		return nil
+	})
+	return out, err
+}
+
+// compactChunk bounds the deletions of one Compact transaction, so
+// compaction never holds the writer long nor grows one huge transaction.
+const compactChunk = 10000
+
+// Compact deletes old action log entries (with their record index) through
+// the time index, oldest first, and old client ids by a scan of their
+// bucket, compactChunk deletions per transaction. bbolt reuses the freed
+// pages for new writes; the file does not shrink, it stops growing.
+func (s *Bolt) Compact(logBefore, clientIDsBefore time.Time) (Compacted, error) {
+	var out Compacted
+	if !logBefore.IsZero() {
+		cut := u64(uint64(logBefore.UnixNano()))
+		for {
+			n := 0
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				c := tx.Bucket(bLogTime).Cursor()
+				log, byRec := tx.Bucket(bLog), tx.Bucket(bLogRecord)
+				for k, v := c.First(); k != nil && bytes.Compare(k[:8], cut) < 0 && n < compactChunk; k, v = c.First() {
+					seq := bytes.Clone(k[8:16])
+					wf, rec, _ := bytes.Cut(v, []byte{0})
+					if err := log.Delete(append(append(bytes.Clone(wf), 0), seq...)); err != nil {
+						return err
+					}
+					if err := byRec.Delete(append(append(bytes.Clone(rec), 0), seq...)); err != nil {
+						return err
+					}
+					if err := c.Delete(); err != nil {
+						return err
+					}
+					n++
+				}
+				return nil
+			})
+			out.Log += n
+			if err != nil || n < compactChunk {
+				if err != nil {
+					return out, err
+				}
+				break
+			}
+		}
+	}
+	if !clientIDsBefore.IsZero() {
+		cut := uint64(clientIDsBefore.UnixMilli())
+		var from []byte
+		for {
+			var old [][]byte
+			var next []byte
+			err := s.db.View(func(tx *bolt.Tx) error {
+				c := tx.Bucket(bClients).Cursor()
+				k, v := c.First()
+				if from != nil {
+					k, v = c.Seek(from)
+				}
+				for ; k != nil && len(old) < compactChunk; k, v = c.Next() {
+					if len(v) == 8 && binary.BigEndian.Uint64(v) < cut {
+						old = append(old, bytes.Clone(k))
+					}
+				}
+				if k != nil {
+					next = bytes.Clone(k)
+				}
+				return nil
+			})
+			if err == nil && len(old) > 0 {
+				err = s.db.Update(func(tx *bolt.Tx) error {
+					b := tx.Bucket(bClients)
+					for _, k := range old {
+						if err := b.Delete(k); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+			}
+			if err != nil {
+				return out, err
+			}
+			out.ClientIDs += len(old)
+			if next == nil {
+				break
+			}
+			from = next
+		}
+	}
+	return out, nil
 }
 
 // Globals returns the engine-wide state.

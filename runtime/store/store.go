@@ -1,8 +1,10 @@
 // Package store keeps a wf runtime's state on disk: records, enrollments
 // (with the step id each is at and the hash of the workflow version it
 // runs on), timers in due-time order, the outbox of effects, the action
-// log, and the client ids of the changes already ingested, so a change
-// sent twice is applied once.
+// log (with a time index, so retention compacts it oldest first), the
+// client ids of the changes already ingested, so a change sent twice is
+// applied once, the event history of records (imported past events), and
+// named metadata (the loaded program's workflow versions).
 //
 // Store is the interface; Open returns the embedded default, a bbolt
 // database (go.etcd.io/bbolt: pure Go, one file, ACID transactions with
@@ -45,7 +47,7 @@ import (
 )
 
 // SchemaVersion is the version of the on-disk layout this code writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Record is one stored record. State is the runtime's JSON for it
 // (properties, associations, what each workflow remembers about it).
@@ -90,11 +92,35 @@ type OutboxEntry struct {
 	Data []byte
 }
 
+// Event is one occurrence of a custom event on a record, kept as history
+// (imported past events). Props is the runtime's JSON for its properties.
+// An event is keyed by its record, time, name and properties: writing the
+// same occurrence twice keeps one.
+type Event struct {
+	Type  string
+	ID    string
+	Name  string
+	At    time.Time
+	Props []byte
+}
+
+// Compacted counts what a Compact deleted.
+type Compacted struct {
+	Log       int
+	ClientIDs int
+}
+
 // Batch is a set of writes that Commit applies as one transaction, in the
 // order they were added.
 type Batch struct {
 	ops []op
+	at  time.Time
 }
+
+// SetTime sets the time the batch's action log entries and client ids are
+// recorded at, which retention compares with (zero: the wall clock at
+// Commit). A runtime on a virtual clock sets its clock's time.
+func (b *Batch) SetTime(t time.Time) { b.at = t }
 
 type opKind uint8
 
@@ -108,6 +134,8 @@ const (
 	opOutbox
 	opClientID
 	opGlobals
+	opMeta
+	opEvent
 )
 
 type op struct {
@@ -116,6 +144,7 @@ type op struct {
 	enr  Enrollment
 	tm   Timer
 	log  LogEntry
+	ev   Event
 	data []byte
 	s    string
 }
@@ -154,6 +183,15 @@ func (b *Batch) AddClientID(id string) { b.ops = append(b.ops, op{kind: opClient
 // PutGlobals writes the runtime's engine-wide state.
 func (b *Batch) PutGlobals(data []byte) { b.ops = append(b.ops, op{kind: opGlobals, data: data}) }
 
+// PutMeta writes a named piece of runtime metadata (such as the workflow
+// versions of the loaded program), replacing it.
+func (b *Batch) PutMeta(key string, data []byte) {
+	b.ops = append(b.ops, op{kind: opMeta, s: key, data: data})
+}
+
+// PutEvent writes an event occurrence into the record's event history.
+func (b *Batch) PutEvent(e Event) { b.ops = append(b.ops, op{kind: opEvent, ev: e}) }
+
 // Len is the number of writes in the batch.
 func (b *Batch) Len() int { return len(b.ops) }
 
@@ -190,6 +228,16 @@ type Store interface {
 	Outbox(after uint64, limit int) ([]OutboxEntry, error)
 	// SeenClientIDs reports which of ids were committed by AddClientID.
 	SeenClientIDs(ids []string) (map[string]bool, error)
+	// RecordEvents returns up to limit events of a record's history,
+	// oldest first.
+	RecordEvents(typ, id string, limit int) ([]Event, error)
+	// Meta returns what PutMeta wrote under key (nil when nothing).
+	Meta(key string) ([]byte, error)
+	// Compact deletes the action log entries recorded before logBefore
+	// and the client ids recorded before clientIDsBefore (a zero time
+	// deletes none of that kind), in transactions of bounded size, and
+	// says how many it deleted.
+	Compact(logBefore, clientIDsBefore time.Time) (Compacted, error)
 
 	Close() error
 }

@@ -101,6 +101,9 @@ func (vm *VM) Clone() *VM {
 	return &VM{prog: vm.prog, regexps: vm.regexps, funcs: vm.funcs, preds: vm.preds}
 }
 
+// SetSecrets sets the lookup secret() calls use; nil means no secrets.
+func (vm *VM) SetSecrets(f func(name string) (string, bool)) { vm.ctx.Secrets = f }
+
 // Program returns the program the VM runs.
 func (vm *VM) Program() *bytecode.Program { return vm.prog }
 

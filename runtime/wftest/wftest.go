@@ -22,6 +22,7 @@ import (
 
 	"github.com/wflang/wf/compiler/bytecode"
 	"github.com/wflang/wf/runtime/clock"
+	"github.com/wflang/wf/runtime/code"
 	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/ingest"
 	"github.com/wflang/wf/value"
@@ -39,6 +40,10 @@ type Options struct {
 	// Webhook answers the tests' outgoing webhooks; nil means FakeHTTP.
 	// Nothing goes over the network.
 	Webhook func(engine.WebhookCall) engine.WebhookResult
+	// Code runs the tests' code steps; nil means a code.Runner with no
+	// secrets and no registered Go functions (so `code js` runs, and
+	// `code go` fails naming the missing function).
+	Code func(engine.CodeCall) engine.CodeResult
 }
 
 // FakeHTTP answers every outgoing webhook with status 200 and an empty
@@ -89,6 +94,9 @@ func runTest(p *bytecode.Program, t *bytecode.Test, opts Options) Result {
 	eo := engine.Options{Clock: r.clock, Seed: opts.Seed, Webhook: opts.Webhook, Disabled: enabled(t)}
 	if eo.Webhook == nil {
 		eo.Webhook = FakeHTTP
+	}
+	if eo.Code = opts.Code; eo.Code == nil {
+		eo.Code = (&code.Runner{}).Hook()
 	}
 	if opts.Trace != nil {
 		eo.Trace = func(ev engine.TraceEvent) { opts.Trace(t.Name, ev) }

@@ -112,7 +112,7 @@ test "hooks" {
 		got = append(got, f.Message)
 	}
 	want := []string{
-		`expect completed c1 in w: got failed at "2" (step 2 (code) is not supported by this runtime yet)`,
+		`expect completed c1 in w: got failed at "2" (step 2 (code go): no Go function "enrich_company" is registered)`,
 		`expect webhook "https://hooks.example.com/y": got 0 (called "https://hooks.example.com/x")`,
 		"expect created deal where amount > 1: got 0 (no deal was created)",
 	}
