@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wflang/wf/internal/wfgen"
 )
 
 // benchmarkLatency measures the time from sending didChange to receiving
@@ -13,7 +15,7 @@ import (
 func benchmarkLatency(b *testing.B, edit func(doc string, i int) (wireRange, string, string)) {
 	dir := b.TempDir()
 	uri := string(pathURI(filepath.Join(dir, "big.wf")))
-	doc := genSource(2000)
+	doc := wfgen.Program(2000)
 	c := startServer(b, Options{CacheDir: b.TempDir()})
 	c.call("initialize", map[string]any{"processId": 1, "rootUri": string(pathURI(dir)), "capabilities": map[string]any{}}, nil)
 	c.notify("initialized", map[string]any{})

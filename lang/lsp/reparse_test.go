@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wflang/wf/internal/wfgen"
 	"github.com/wflang/wf/lang/diag"
 	"github.com/wflang/wf/lang/parser"
 )
@@ -20,7 +21,7 @@ func TestReparseMatchesFullParse(t *testing.T) {
 	snippets := []string{"x", " ", "\n", "}", "{", "\"", "é", "😀", "workflow w {\n", "set score = 1\n",
 		"// note\n", "  step zz: stop\n", "event", "test \"t\" {\n", "/*", "*/", "\n}\n", "scroe", "{{email}}"}
 	r := rand.New(rand.NewPCG(9, 4))
-	src := genSource(300)
+	src := wfgen.Program(300)
 	f, diags := parser.ParseFile("gen.wf", src)
 	incremental := 0
 	const edits = 600
