@@ -45,10 +45,7 @@ var workflowName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 func runExplain(c *command, args []string, stdout, stderr io.Writer) int {
 	fs := c.flagSet()
-	input := fs.String("input", "", "read the changes from `file` (JSON Lines)")
-	startFlag := fs.String("start", "", "start the virtual clock at `time` (RFC 3339)")
-	untilFlag := fs.String("until", "", "run the clock to `time` after the last change (RFC 3339)")
-	seed := fs.Int64("seed", 0, "seed for split steps")
+	rf := addReplayFlags(fs, "seed for split steps")
 	asJSON := fs.Bool("json", false, "print the explanations as JSON")
 	pos, code, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
@@ -61,22 +58,8 @@ func runExplain(c *command, args []string, stdout, stderr io.Writer) int {
 	if _, err := os.Stat(paths[0]); err != nil && len(paths) > 1 && workflowName.MatchString(paths[0]) {
 		workflow, paths = paths[0], paths[1:]
 	}
-	if *input == "" {
-		return c.usageError(stderr, "no --input file given")
-	}
-	var start, until time.Time
-	for _, f := range []struct {
-		flag, val string
-		to        *time.Time
-	}{{"--start", *startFlag, &start}, {"--until", *untilFlag, &until}} {
-		if f.val == "" {
-			continue
-		}
-		t, err := parseTimeFlag(f.val)
-		if err != nil {
-			return c.usageError(stderr, "%s: %v", f.flag, err)
-		}
-		*f.to = t
+	if code, ok := rf.check(c, stderr); !ok {
+		return code
 	}
 	prog, code, ok := load(c, paths, stderr)
 	if !ok {
@@ -86,32 +69,17 @@ func runExplain(c *command, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return c.usageError(stderr, "%v", err)
 	}
-	changes, errs := readChanges(*input, prog)
-	if len(errs) == 0 {
-		errs = checkTimes(*input, changes, start, until)
-	}
-	if len(errs) > 0 {
-		for _, err := range errs {
-			fmt.Fprintf(stderr, "wf explain: %v\n", err)
-		}
-		return exitUsage
-	}
-	if start.IsZero() {
-		start = defaultStart
-		for _, ch := range changes {
-			if !ch.at.IsZero() {
-				start = ch.at
-				break
-			}
-		}
+	changes, code, ok := rf.read(c, prog, stderr)
+	if !ok {
+		return code
 	}
 	// The same replay as wf run, with its trace discarded: its errors are
 	// what the explanations report.
-	sim := &simulation{input: *input, out: io.Discard, stderr: io.Discard, clock: clock.NewVirtual(start)}
-	if err := sim.start(prog, *seed); err != nil {
+	sim := &simulation{input: rf.input, out: io.Discard, stderr: io.Discard, clock: clock.NewVirtual(rf.startAt)}
+	if err := sim.start(prog, rf.seed); err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
-	if err := sim.run(changes, until); err != nil {
+	if err := sim.run(changes, rf.untilAt); err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
 	var xs []engine.Explanation

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -59,61 +60,28 @@ does not do (a code step, say) is noted on stderr as a warning.
 
 func runRun(c *command, args []string, stdout, stderr io.Writer) int {
 	fs := c.flagSet()
-	input := fs.String("input", "", "read the changes from `file` (JSON Lines)")
-	startFlag := fs.String("start", "", "start the virtual clock at `time` (RFC 3339)")
-	untilFlag := fs.String("until", "", "run the clock to `time` after the last change (RFC 3339)")
-	seed := fs.Int64("seed", 0, "seed for split steps: the same seed takes the same arms")
+	rf := addReplayFlags(fs, "seed for split steps: the same seed takes the same arms")
 	paths, code, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
 		return code
 	}
-	if *input == "" {
-		return c.usageError(stderr, "no --input file given")
-	}
-	var start, until time.Time
-	if *startFlag != "" {
-		t, err := parseTimeFlag(*startFlag)
-		if err != nil {
-			return c.usageError(stderr, "--start: %v", err)
-		}
-		start = t
-	}
-	if *untilFlag != "" {
-		t, err := parseTimeFlag(*untilFlag)
-		if err != nil {
-			return c.usageError(stderr, "--until: %v", err)
-		}
-		until = t
+	if code, ok := rf.check(c, stderr); !ok {
+		return code
 	}
 	prog, code, ok := load(c, paths, stderr)
 	if !ok {
 		return code
 	}
-	changes, errs := readChanges(*input, prog)
-	if len(errs) == 0 {
-		errs = checkTimes(*input, changes, start, until)
-	}
-	if len(errs) > 0 {
-		for _, err := range errs {
-			fmt.Fprintf(stderr, "wf run: %v\n", err)
-		}
-		return exitUsage
-	}
-	if start.IsZero() {
-		start = defaultStart
-		for _, ch := range changes {
-			if !ch.at.IsZero() {
-				start = ch.at
-				break
-			}
-		}
+	changes, code, ok := rf.read(c, prog, stderr)
+	if !ok {
+		return code
 	}
 	out := bufio.NewWriter(stdout)
-	sim := &simulation{input: *input, out: out, stderr: stderr, clock: clock.NewVirtual(start)}
-	if err := sim.start(prog, *seed); err != nil {
+	sim := &simulation{input: rf.input, out: out, stderr: stderr, clock: clock.NewVirtual(rf.startAt)}
+	if err := sim.start(prog, rf.seed); err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
-	if err := sim.run(changes, until); err != nil {
+	if err := sim.run(changes, rf.untilAt); err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
 	if err := out.Flush(); err != nil {
@@ -265,4 +233,68 @@ func parseTimeFlag(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t.UTC(), nil
+}
+
+// replayFlags are the flags of the commands that replay an input stream
+// on a virtual clock (run, explain), and what they come to.
+type replayFlags struct {
+	input, start, until string
+	seed                int64
+	startAt, untilAt    time.Time
+}
+
+func addReplayFlags(fs *flag.FlagSet, seedUsage string) *replayFlags {
+	rf := &replayFlags{}
+	fs.StringVar(&rf.input, "input", "", "read the changes from `file` (JSON Lines)")
+	fs.StringVar(&rf.start, "start", "", "start the virtual clock at `time` (RFC 3339)")
+	fs.StringVar(&rf.until, "until", "", "run the clock to `time` after the last change (RFC 3339)")
+	fs.Int64Var(&rf.seed, "seed", 0, seedUsage)
+	return rf
+}
+
+// check validates the flags before anything is loaded.
+func (rf *replayFlags) check(c *command, stderr io.Writer) (int, bool) {
+	if rf.input == "" {
+		return c.usageError(stderr, "no --input file given"), false
+	}
+	for _, f := range []struct {
+		flag, val string
+		to        *time.Time
+	}{{"--start", rf.start, &rf.startAt}, {"--until", rf.until, &rf.untilAt}} {
+		if f.val == "" {
+			continue
+		}
+		t, err := parseTimeFlag(f.val)
+		if err != nil {
+			return c.usageError(stderr, "%s: %v", f.flag, err), false
+		}
+		*f.to = t
+	}
+	return exitOK, true
+}
+
+// read decodes the input against prog and checks its times, reporting every
+// bad line; the clock starts at --start, else at the first change's time,
+// else at defaultStart.
+func (rf *replayFlags) read(c *command, prog *bytecode.Program, stderr io.Writer) ([]timedChange, int, bool) {
+	changes, errs := readChanges(rf.input, prog)
+	if len(errs) == 0 {
+		errs = checkTimes(rf.input, changes, rf.startAt, rf.untilAt)
+	}
+	if len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(stderr, "wf %s: %v\n", c.name, err)
+		}
+		return nil, exitUsage, false
+	}
+	if rf.startAt.IsZero() {
+		rf.startAt = defaultStart
+		for _, ch := range changes {
+			if !ch.at.IsZero() {
+				rf.startAt = ch.at
+				break
+			}
+		}
+	}
+	return changes, exitOK, true
 }
