@@ -62,7 +62,7 @@ func CompileSource(name, src string) (*bytecode.Program, diag.List) {
 // processed in sorted path order. The diagnostics are those of parsing and
 // checking; the error reports only I/O problems, such as a missing file.
 func CompileFiles(paths ...string) (*bytecode.Program, diag.List, error) {
-	names, err := expandPaths(paths)
+	names, err := ExpandPaths(paths)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -88,8 +88,11 @@ func CompileFiles(paths ...string) (*bytecode.Program, diag.List, error) {
 	return prog, all, nil
 }
 
-// expandPaths lists the files that paths name, sorted and without duplicates.
-func expandPaths(paths []string) ([]string, error) {
+// ExpandPaths lists the .wf files that paths name, in the syntax every wf
+// command takes: files, directories (the .wf files in them) and dir/...
+// (the .wf files below dir), sorted and without duplicates. A file named
+// explicitly is taken whatever its name.
+func ExpandPaths(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	add := func(name string) {
@@ -100,40 +103,35 @@ func expandPaths(paths []string) ([]string, error) {
 		}
 	}
 	for _, p := range paths {
-		if dir, ok := strings.CutSuffix(p, "/..."); ok {
-			if dir == "" {
-				dir = "/"
-			}
-			err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if !d.IsDir() && strings.HasSuffix(path, ".wf") {
-					add(path)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-			continue
+		dir, recursive := strings.CutSuffix(p, "/...")
+		if recursive && dir == "" {
+			dir = "/"
 		}
-		info, err := os.Stat(p)
+		info, err := os.Stat(dir)
 		if err != nil {
 			return nil, err
 		}
 		if !info.IsDir() {
+			if recursive {
+				return nil, fmt.Errorf("%s is not a directory", dir)
+			}
 			add(p)
 			continue
 		}
-		entries, err := os.ReadDir(p)
+		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != dir && !recursive {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".wf") {
+				add(path)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
-		}
-		for _, e := range entries {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".wf") {
-				add(filepath.Join(p, e.Name()))
-			}
 		}
 	}
 	sort.Strings(out)

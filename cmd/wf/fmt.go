@@ -7,10 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
+	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/lang/diag"
 	"github.com/wflang/wf/lang/format"
 )
@@ -55,7 +54,7 @@ func runFmt(c *command, args []string, stdout, stderr io.Writer) int {
 		}
 		return fmtOne(c, "<stdin>", src, *list, *showDiff, false, stdout, stderr)
 	}
-	names, err := wfFiles(paths)
+	names, err := compiler.ExpandPaths(paths)
 	if err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
@@ -105,58 +104,6 @@ func fmtOne(c *command, name string, src []byte, list, showDiff, write bool, std
 		stdout.Write(out)
 	}
 	return exitOK
-}
-
-// wfFiles lists the .wf files that paths name: files, directories (the
-// .wf files in them) and dir/... (the .wf files below dir), sorted and
-// without duplicates. A file named explicitly is taken whatever its name.
-func wfFiles(paths []string) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	add := func(name string) {
-		name = filepath.Clean(name)
-		if !seen[name] {
-			seen[name] = true
-			out = append(out, name)
-		}
-	}
-	for _, p := range paths {
-		dir, recursive := strings.CutSuffix(p, "/...")
-		if recursive && dir == "" {
-			dir = "/"
-		}
-		info, err := os.Stat(dir)
-		if err != nil {
-			return nil, err
-		}
-		if !info.IsDir() {
-			if recursive {
-				return nil, fmt.Errorf("%s is not a directory", dir)
-			}
-			add(p)
-			continue
-		}
-		err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && path != dir && !recursive {
-				return filepath.SkipDir
-			}
-			if !d.IsDir() && strings.HasSuffix(path, ".wf") {
-				add(path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Strings(out)
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no .wf files in %s", strings.Join(paths, " "))
-	}
-	return out, nil
 }
 
 // unifiedDiff returns the changes from a to b as a unified diff with three
