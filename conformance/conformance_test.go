@@ -5,16 +5,15 @@
 package conformance
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/internal/errtest"
 	"github.com/wflang/wf/runtime/wftest"
 )
 
@@ -103,9 +102,6 @@ func TestReadmeNamesRealTests(t *testing.T) {
 	}
 }
 
-// errorComment is an expected diagnostic: `// ERROR "regexp"`.
-var errorComment = regexp.MustCompile(`// ERROR ("(?:[^"\\]|\\.)*")`)
-
 // TestCompileErrors compiles each errors/*.wf.err file on its own and
 // matches its diagnostics against the `// ERROR "regexp"` comments on the
 // lines they are reported at, as go/types' tests do: every diagnostic must
@@ -121,32 +117,8 @@ func TestCompileErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[int]*regexp.Regexp{}
-			sc := bufio.NewScanner(strings.NewReader(string(src)))
-			for line := 1; sc.Scan(); line++ {
-				if m := errorComment.FindStringSubmatch(sc.Text()); m != nil {
-					pat, err := strconv.Unquote(m[1])
-					if err != nil {
-						t.Fatalf("line %d: %v", line, err)
-					}
-					want[line] = regexp.MustCompile(pat)
-				}
-			}
 			_, diags := compiler.CompileSource(name, string(src))
-			met := map[int]bool{}
-			for _, d := range diags {
-				re, ok := want[d.Pos.Line]
-				if !ok || !re.MatchString(d.Message) {
-					t.Errorf("unexpected diagnostic %s", d)
-					continue
-				}
-				met[d.Pos.Line] = true
-			}
-			for line, re := range want {
-				if !met[line] {
-					t.Errorf("%s:%d: no diagnostic matching %q", name, line, re)
-				}
-			}
+			errtest.Check(t, name, string(src), diags)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wflang/wf/internal/errtest"
 	"github.com/wflang/wf/internal/wfgen"
 	"github.com/wflang/wf/lang/ast"
 	"github.com/wflang/wf/lang/diag"
@@ -70,18 +70,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// errorRE finds the expected diagnostics of a line: `// ERROR "regexp"`,
-// optionally with the column, `// ERROR col=9 "regexp"`; the regexp may be
-// a Go string in double quotes or backquotes, and several may follow one
-// another.
-var errorRE = regexp.MustCompile(`ERROR (?:col=(\d+) )?("(?:[^"\\]|\\.)*"|` + "`[^`]*`)")
-
-type wantError struct {
-	line, col int // col 0: any column
-	re        *regexp.Regexp
-	matched   bool
-}
-
 // TestErrors parses each testdata/errors/*.wf and matches its diagnostics
 // with the `// ERROR "regexp"` comments on the lines where they are
 // reported: every diagnostic must match exactly one comment on its line,
@@ -98,55 +86,9 @@ func TestErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var wants []*wantError
-			for i, line := range strings.Split(string(src), "\n") {
-				_, comment, ok := strings.Cut(line, "// ERROR")
-				if !ok {
-					continue
-				}
-				for _, m := range errorRE.FindAllStringSubmatch("ERROR"+comment, -1) {
-					pattern, err := strconv.Unquote(m[2])
-					if err != nil {
-						t.Fatalf("%s:%d: bad ERROR comment: %v", name, i+1, err)
-					}
-					w := &wantError{line: i + 1, re: regexp.MustCompile(pattern)}
-					if m[1] != "" {
-						w.col, _ = strconv.Atoi(m[1])
-					}
-					wants = append(wants, w)
-				}
-			}
-			if len(wants) == 0 {
-				t.Fatalf("%s has no ERROR comments", name)
-			}
 			_, diags := ParseFile(name, string(src))
 			checkDiagPositions(t, string(src), diags)
-		diagnostics:
-			for _, d := range diags {
-				text := d.Message
-				if d.Hint != "" {
-					text += " (" + d.Hint + ")"
-				}
-				for _, w := range wants {
-					if !w.matched && w.line == d.Pos.Line && (w.col == 0 || w.col == d.Pos.Column) && w.re.MatchString(text) {
-						w.matched = true
-						continue diagnostics
-					}
-				}
-				t.Errorf("%s: unexpected diagnostic: %s", d.Pos, text)
-			}
-			for _, w := range wants {
-				if !w.matched {
-					where := fmt.Sprintf("%s:%d", name, w.line)
-					if w.col != 0 {
-						where += fmt.Sprintf(":%d", w.col)
-					}
-					t.Errorf("%s: no diagnostic matches %q", where, w.re)
-				}
-			}
-			if t.Failed() {
-				t.Logf("all diagnostics:\n%v", diags)
-			}
+			errtest.Check(t, name, string(src), diags)
 		})
 	}
 }
