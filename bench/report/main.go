@@ -35,7 +35,7 @@ type result struct {
 }
 
 func main() {
-	var info struct{ date, nproc, cpu, goVersion, exprVersion, celVersion, command string }
+	var info struct{ date, nproc, cpu, goVersion, exprVersion, celVersion, command, engineCommand string }
 	flag.StringVar(&info.date, "date", "", "date of the run")
 	flag.StringVar(&info.nproc, "nproc", "", "number of processors (nproc)")
 	flag.StringVar(&info.cpu, "cpu", "", "CPU model (/proc/cpuinfo)")
@@ -43,10 +43,11 @@ func main() {
 	flag.StringVar(&info.exprVersion, "expr", "", "expr module and version")
 	flag.StringVar(&info.celVersion, "cel", "", "cel-go module and version")
 	flag.StringVar(&info.command, "command", "", "the benchmark command")
+	flag.StringVar(&info.engineCommand, "engine-command", "", "the engine benchmarks' command")
 	rulesFile := flag.String("rules", "rules.wf", "the rules' wf source")
 	flag.Parse()
 
-	results, goCPU, err := parse(os.Stdin)
+	results, all, goCPU, err := parse(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
@@ -112,6 +113,8 @@ func main() {
 	}
 	p("| wf allocates nothing on any rule | at most %s allocs/op over %d rules | %s |\n", count(allocs), seen, check(seen == len(rules) && allocs == 0))
 
+	engineTable(p, all, info.engineCommand)
+
 	p("\n## The rules\n\n")
 	p("In wf (`bench/rules.wf`); `bench/rules_test.go` has the same rules for expr, cel-go and Go,\n")
 	p("and `TestEnginesAgree` checks that all four engines give the same answer on every record.\n\n")
@@ -139,6 +142,9 @@ before the timer starts. Each gets its fastest documented setup:
 
     bench/run.sh                    # the full run; rewrites BENCHMARKS.md (COUNT, BENCHTIME to change)
     cd bench && go test -run XXX -bench . -benchtime=100x ./...   # the quick check CI runs
+    go test -short -run XXX -bench 'BenchmarkEngine|BenchmarkCompileSource$|BenchmarkCommit' -benchtime=10x ./compiler ./runtime/...
+                                    # a quick pass over the engine benchmarks (-short: 1,000
+                                    # enrollments for memory, no reload over 10,000 records)
 
 The bench module is its own Go module (with a ` + "`replace`" + ` of wf to ` + "`../`" + `), so expr and cel-go stay
 out of wf's go.mod and ` + "`go test ./...`" + ` at the top does not build it.
@@ -147,14 +153,20 @@ out of wf's go.mod and ` + "`go test ./...`" + ` at the top does not build it.
 
 // parse reads benchmark lines, keyed by rule/engine, and the CPU that
 // `go test` names.
-func parse(r io.Reader) (results map[string]*result, cpu string, err error) {
+func parse(r io.Reader) (results map[string]*result, all metrics, cpu string, err error) {
 	results = map[string]*result{}
+	all = metrics{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		if c, ok := strings.CutPrefix(sc.Text(), "cpu: "); ok {
 			cpu = strings.TrimSpace(c)
 		}
 		f := strings.Fields(sc.Text())
+		if len(f) >= 4 && strings.HasPrefix(f[0], "Benchmark") {
+			if err := all.add(f); err != nil {
+				return nil, nil, "", err
+			}
+		}
 		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkRules/") {
 			continue
 		}
@@ -170,7 +182,7 @@ func parse(r io.Reader) (results map[string]*result, cpu string, err error) {
 		for i := 2; i+1 < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
-				return nil, "", fmt.Errorf("%s: %v", f[0], err)
+				return nil, nil, "", fmt.Errorf("%s: %v", f[0], err)
 			}
 			switch f[i+1] {
 			case "ns/op":
@@ -181,18 +193,45 @@ func parse(r io.Reader) (results map[string]*result, cpu string, err error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	if len(results) == 0 {
-		return nil, "", fmt.Errorf("no BenchmarkRules results in the input")
+		return nil, nil, "", fmt.Errorf("no BenchmarkRules results in the input")
 	}
 	for name, r := range results {
 		if len(r.ns) == 0 || len(r.allocs) != len(r.ns) {
-			return nil, "", fmt.Errorf("%s: run the benchmarks with -benchmem", name)
+			return nil, nil, "", fmt.Errorf("%s: run the benchmarks with -benchmem", name)
 		}
 	}
-	return results, cpu, nil
+	return results, all, cpu, nil
 }
+
+// metrics holds every benchmark's samples: benchmark name (without the
+// -GOMAXPROCS suffix) → unit → values.
+type metrics map[string]map[string][]float64
+
+func (m metrics) add(f []string) error {
+	name := f[0]
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			name = name[:i]
+		}
+	}
+	if m[name] == nil {
+		m[name] = map[string][]float64{}
+	}
+	for i := 2; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return fmt.Errorf("%s: %v", f[0], err)
+		}
+		m[name][f[i+1]] = append(m[name][f[i+1]], v)
+	}
+	return nil
+}
+
+// get returns the samples of one benchmark's unit, or nil.
+func (m metrics) get(name, unit string) []float64 { return m[name][unit] }
 
 func median(xs []float64) float64 {
 	s := slices.Sorted(slices.Values(xs))

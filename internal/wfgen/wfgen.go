@@ -136,3 +136,30 @@ event form_submitted on contact {
 	}
 	return b.String()
 }
+
+// Workflows deterministically generates n workflows on contact over props
+// custom number properties q0…q(props-1): workflow i enrolls when property
+// q(i mod props) crosses a threshold, so a change to one property can
+// affect only the about n/props workflows that read it. Each workflow sets
+// a property, waits a day and increments score; some re-enroll on change
+// and some have a goal. It is the engine benchmarks' program, at any size.
+func Workflows(n, props int) string {
+	var b strings.Builder
+	b.WriteString("extend contact {\n")
+	for i := range props {
+		fmt.Fprintf(&b, "  q%d: number\n", i)
+	}
+	b.WriteString("}\n")
+	for i := range n {
+		p := i % props
+		fmt.Fprintf(&b, "\nworkflow g%d {\n  on contact\n  enroll when q%d > %d and not (country == \"XX\")\n", i, p, 50+i%40)
+		if i%2 == 0 {
+			fmt.Fprintf(&b, "  reenroll on change q%d\n", p)
+		}
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "  goal q%d > 1000\n", p)
+		}
+		fmt.Fprintf(&b, "  set hs_lead_status = \"open\"\n  delay 1d\n  increment score by 1\n}\n")
+	}
+	return b.String()
+}
