@@ -99,6 +99,10 @@ func TestCommands(t *testing.T) {
 		{name: "disasm missing wfc", args: []string{"disasm", "testdata/nope.wfc"}, code: 2, errHas: []string{"nope.wfc"}},
 		{name: "disasm garbage wfc", args: []string{"disasm", "testdata/garbage.wfc"}, code: 2, errHas: []string{"wf disasm: testdata/garbage.wfc: "}},
 
+		// serve flags (refused before anything is opened)
+		{name: "serve bad secrets file", args: []string{"serve", "testdata/serve", "--secrets-file", "testdata/nope.env"}, code: 2, errHas: []string{"--secrets-file", "nope.env"}},
+		{name: "serve bad webhook timeout", args: []string{"serve", "testdata/serve", "--webhook-timeout", "0s"}, code: 2, errHas: []string{"--webhook-timeout must be positive"}},
+
 		// compile
 		{name: "compile errors", args: []string{"compile", "-o", "-", "testdata/bad"}, code: 1, errHas: []string{"bad.wf:3:"}, stdoutNone: true},
 		{name: "compile no paths", args: []string{"compile", "-o", "x.wfc"}, code: 2, errHas: []string{"no paths given"}},

@@ -16,13 +16,15 @@ import (
 	"time"
 
 	"github.com/wflang/wf/compiler"
+	wfcode "github.com/wflang/wf/runtime/code"
 	"github.com/wflang/wf/runtime/server"
 	"github.com/wflang/wf/runtime/store"
+	"github.com/wflang/wf/runtime/webhook"
 )
 
 var cmdServe = &command{
 	name:  "serve",
-	args:  "DIR [--data DIR] [--addr 127.0.0.1:8080] [--token T] [--log-retention 2y] [--dedupe-window 30d]",
+	args:  "DIR [--data DIR] [--addr 127.0.0.1:8080] [--token T] [--log-retention 2y] [--dedupe-window 30d] [--secrets-file FILE] [--webhook-timeout 30s] [--allow-http] [--allow-private-targets]",
 	short: "run the workflows of a directory as a durable service with an HTTP API",
 	long: `Serve compiles every .wf file below DIR and runs the workflows on the real
 clock, keeping all state in an embedded database in the --data directory
@@ -49,6 +51,19 @@ than --log-retention (90d, 180d, 2y, or a Go duration such as 2160h;
 --dedupe-window (default 30d: a change resent later than that with the same
 client_id is applied again) are deleted at start and every hour.
 
+Outgoing webhooks (webhook post) are delivered over HTTPS only, to public
+addresses only: --allow-http also allows http:// URLs (for local
+development), and --allow-private-targets allows targets that resolve to
+loopback, private, link-local or metadata addresses (checked at connect
+time). --webhook-timeout is the per-request timeout of a webhook step that
+sets none (default 30s). Secrets, for secret("NAME") and the declared
+secrets of code js steps, come from the environment, or with --secrets-file
+from FILE instead (a JSON object of strings, or NAME=VALUE lines); their
+values are never logged. code js steps run in a sandbox; serve registers no
+Go functions, so a code go step fails with a reason: a Go service that
+needs them embeds wf (package github.com/wflang/wf/wfrt) and registers
+them with Runtime.Register.
+
 With --token (or the WF_TOKEN environment variable) every route but
 /healthz needs "Authorization: Bearer TOKEN"; serve refuses to listen on
 an address other than loopback without one. SIGINT or SIGTERM stops it
@@ -65,6 +80,10 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log every request")
 	retention := fs.String("log-retention", "2y", "keep the action log for `period` (90d, 180d, 2y, a duration, or forever)")
 	window := fs.String("dedupe-window", "30d", "remember client ids for `period`")
+	allowHTTP := fs.Bool("allow-http", false, "deliver webhooks to http:// URLs too (local development)")
+	allowPrivate := fs.Bool("allow-private-targets", false, "deliver webhooks to loopback, private and link-local addresses too")
+	secretsFile := fs.String("secrets-file", "", "read secrets from `file` (JSON object or NAME=VALUE lines) instead of the environment")
+	hookTimeout := fs.Duration("webhook-timeout", webhook.DefaultTimeout, "per-request webhook timeout when a step sets none")
 	paths, code, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
 		return code
@@ -83,6 +102,15 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 	keepIDs, err := parsePeriod(*window)
 	if err != nil {
 		return c.usageError(stderr, "--dedupe-window: %v", err)
+	}
+	if *hookTimeout <= 0 {
+		return c.usageError(stderr, "--webhook-timeout must be positive")
+	}
+	secrets := wfcode.EnvSecrets()
+	if *secretsFile != "" {
+		if secrets, err = wfcode.FileSecrets(*secretsFile); err != nil {
+			return c.usageError(stderr, "--secrets-file: %v", err)
+		}
 	}
 	if *token == "" {
 		*token = os.Getenv("WF_TOKEN")
@@ -109,7 +137,12 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 		return errorf(stderr, c, "%v", err)
 	}
 	defer st.Close()
-	node, err := server.New(prog, server.Options{Store: st, Logger: log, LogRetention: keepLog, DedupeWindow: keepIDs})
+	hooks := webhook.New(webhook.Config{AllowHTTP: *allowHTTP, AllowPrivate: *allowPrivate, Timeout: *hookTimeout})
+	runner := &wfcode.Runner{Secrets: secrets} // no Go functions: see package wfrt
+	node, err := server.New(prog, server.Options{
+		Store: st, Logger: log, LogRetention: keepLog, DedupeWindow: keepIDs,
+		Webhook: hooks.Hook(), Code: runner.Hook(), Secrets: secrets,
+	})
 	if err != nil {
 		return errorf(stderr, c, "%v", err)
 	}

@@ -56,6 +56,19 @@ type Options struct {
 	LogRetention time.Duration
 	DedupeWindow time.Duration
 	CompactEvery time.Duration
+	// Webhook, Code and Secrets are passed to the node's engines (see
+	// engine.Options): the delivery of `webhook post` steps
+	// (runtime/webhook's Client.Hook), the runner of code steps
+	// (runtime/code's Runner.Hook) and the lookup of secret("NAME"). Nil
+	// leaves those steps unsupported (they fail with a reason).
+	Webhook func(engine.WebhookCall) engine.WebhookResult
+	Code    func(engine.CodeCall) engine.CodeResult
+	Secrets func(name string) (string, bool)
+}
+
+// engineOptions are the engine options every engine of the node shares.
+func (n *Node) engineOptions() engine.Options {
+	return engine.Options{Clock: n.opts.Clock, Durable: true, Webhook: n.opts.Webhook, Code: n.opts.Code, Secrets: n.opts.Secrets}
 }
 
 // Node is a running engine over a store.
@@ -231,7 +244,7 @@ func (n *Node) load(prog *bytecode.Program) (*version, error) {
 			fresh = append(fresh, wf.Name)
 		}
 	}
-	opts := engine.Options{Clock: n.opts.Clock, Durable: true}
+	opts := n.engineOptions()
 	for _, name := range append(disabled, fresh...) {
 		if have[name] {
 			opts.Disabled = append(opts.Disabled, name)

@@ -83,7 +83,7 @@ func (n *Node) buildOld(cands []*bytecode.Program, left []engine.EnrollmentState
 		if g == nil {
 			continue
 		}
-		opts := engine.Options{Clock: n.opts.Clock, Durable: true}
+		opts := n.engineOptions()
 		for _, wf := range p.Workflows {
 			opts.Disabled = append(opts.Disabled, wf.Name)
 		}
