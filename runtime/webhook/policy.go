@@ -19,11 +19,12 @@ type Policy struct {
 var DefaultPolicy = Policy{First: time.Minute, Factor: 2, Max: 8 * time.Hour, GiveUp: 72 * time.Hour}
 
 // Final reports whether the outcome of an attempt ends the delivery:
-// success (2xx), a refused target, a 4xx other than 408 and 429, or any
+// success (2xx), a refused target, a step that cannot be signed
+// (ErrConfig), a 4xx other than 408 and 429, or any
 // other status below 500 that is not 408/429 (a redirect not followed).
 // Transport errors, timeouts, 5xx, 408 and 429 are retried.
 func Final(status int, err error) bool {
-	if errors.Is(err, ErrForbidden) {
+	if errors.Is(err, ErrForbidden) || errors.Is(err, ErrConfig) {
 		return true
 	}
 	if status == 0 || errors.Is(err, context.DeadlineExceeded) {

@@ -67,6 +67,12 @@ const (
 // rules (scheme, private target, redirect). Such a failure is permanent.
 var ErrForbidden = errors.New("forbidden webhook target")
 
+// ErrConfig is wrapped by the errors of a step that cannot be delivered as
+// written: a signature scheme with no secret (is the secret set?), a secret
+// the scheme cannot use, an unknown scheme. Retrying cannot help, so such a
+// delivery fails at once.
+var ErrConfig = errors.New("webhook step cannot be signed")
+
 // Config configures a Client. The zero value is safe: HTTPS only, public
 // targets only, the default timeout, rate and response cap.
 type Config struct {
@@ -231,8 +237,11 @@ func (c *Client) Deliver(ctx context.Context, r Request) Response {
 	if r.Attempt > 0 {
 		req.Header.Set("X-Wf-Attempt", strconv.Itoa(r.Attempt))
 	}
+	if r.Scheme != "" && r.Secret == "" {
+		return Response{Err: fmt.Errorf("%w: the %s signature needs a secret, and it is empty (is the secret set?)", ErrConfig, r.Scheme)}
+	}
 	if err := Sign(req.Header, r.Scheme, r.Secret, http.MethodPost, u.String(), r.Body, r.ID, c.cfg.Now()); err != nil {
-		return Response{Err: err}
+		return Response{Err: fmt.Errorf("%w: %v", ErrConfig, err)}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -211,3 +211,26 @@ func TestRateLimitPerHost(t *testing.T) {
 		t.Errorf("6 requests at 5/s took %s", d)
 	}
 }
+
+// A step that cannot be signed (no secret, a secret the scheme cannot use,
+// an unknown scheme) fails at once: retrying for three days cannot help.
+func TestUnsignableIsFinal(t *testing.T) {
+	srv, seen := receiver(t, "", "", ok200)
+	c := New(Config{TLS: tlsFor(srv), AllowPrivate: true})
+	for _, r := range []Request{
+		{URL: srv.URL, Scheme: SchemeHubSpot, Secret: ""},
+		{URL: srv.URL, Scheme: SchemeStandard, Secret: "whsec_not base64!"},
+		{URL: srv.URL, Scheme: "rot13", Secret: "k"},
+	} {
+		out := c.Deliver(context.Background(), r)
+		if !errors.Is(out.Err, ErrConfig) {
+			t.Errorf("%s/%q: err %v, want ErrConfig", r.Scheme, r.Secret, out.Err)
+		}
+		if !Final(out.Status, out.Err) {
+			t.Errorf("%s/%q: an unsignable step must not be retried", r.Scheme, r.Secret)
+		}
+	}
+	if len(*seen) != 0 {
+		t.Errorf("the receiver got %d requests", len(*seen))
+	}
+}
