@@ -12,6 +12,7 @@ import (
 	"github.com/wflang/wf/runtime/clock"
 	"github.com/wflang/wf/runtime/code"
 	"github.com/wflang/wf/runtime/engine"
+	"github.com/wflang/wf/runtime/wftest"
 	"github.com/wflang/wf/value"
 )
 
@@ -49,11 +50,14 @@ The clock starts at --start, else at the first change's time, else at
 --until it runs until no delays remain, but at most one year past the last
 change (a note on stderr says when delays were left).
 
+Nothing goes over the network: an outgoing webhook step gets the answer
+wf test gives it (status 200, an empty JSON body), and code js steps run in
+their sandbox with secrets from the environment.
+
 Bad input lines are all reported, as file:line: message, before anything
-runs, and run exits 2. Errors while running (a step this runtime does not
-support, a cascade that would not stop) are in the trace as "error" events
-and on stderr, and run exits 1. What the program asks for that this runtime
-does not do (a code step, say) is noted on stderr as a warning.
+runs, and run exits 2. Errors while running (a code go step, which needs
+a Go function registered by an embedding service; a cascade that would not
+stop) are in the trace as "error" events and on stderr, and run exits 1.
 `,
 	run: runRun,
 }
@@ -111,9 +115,10 @@ func (s *simulation) start(prog *bytecode.Program, seed int64) error {
 	s.prog = prog
 	s.trace = engine.JSONL(s.out)
 	eng, err := engine.New(prog, engine.Options{Clock: s.clock, Seed: seed, Trace: s.event,
-		// code js runs, with secrets from the environment; webhooks are not
-		// delivered by wf run.
-		Code: (&code.Runner{Secrets: code.EnvSecrets()}).Hook(), Secrets: code.EnvSecrets()})
+		// code js runs, with secrets from the environment; outgoing
+		// webhooks get wf test's fake answer: nothing goes over the network.
+		Code: (&code.Runner{Secrets: code.EnvSecrets()}).Hook(), Secrets: code.EnvSecrets(),
+		Webhook: wftest.FakeHTTP})
 	if err != nil {
 		return err
 	}
