@@ -340,22 +340,7 @@ func (d *decoder) truncated() {
 	}
 }
 
-func (d *decoder) uint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(d.data[d.off:])
-	switch {
-	case n == 0:
-		d.truncated()
-		return 0
-	case n < 0 || n > 1 && d.data[d.off+n-1] == 0:
-		d.fail("malformed varint")
-		return 0
-	}
-	d.off += n
-	return x
-}
+func (d *decoder) uint() uint64 { return varint(d, binary.Uvarint) }
 
 func (d *decoder) int() int {
 	x := d.int64()
@@ -366,11 +351,15 @@ func (d *decoder) int() int {
 	return int(x)
 }
 
-func (d *decoder) int64() int64 {
+func (d *decoder) int64() int64 { return varint(d, binary.Varint) }
+
+// varint reads one (u)varint with read, rejecting truncated input and
+// non-minimal encodings.
+func varint[T uint64 | int64](d *decoder, read func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	x, n := binary.Varint(d.data[d.off:])
+	x, n := read(d.data[d.off:])
 	switch {
 	case n == 0:
 		d.truncated()
