@@ -44,7 +44,7 @@ func (e *Engine) code(a *enrollment, st *bytecode.Step) bool {
 	props := map[string]any{}
 	for slot, p := range e.prog.Types[a.rec.typ].Props {
 		if v := a.rec.props[slot]; !v.IsEmpty() {
-			props[p.Name] = jsonValue(v)
+			props[p.Name] = v.JSON()
 		}
 	}
 	call := CodeCall{Workflow: a.Workflow, Record: a.key, Step: st.ID, Lang: st.Name, Outputs: st.Outputs, Props: props}

@@ -116,7 +116,7 @@ func (e *Engine) hookValue(v value.Value, t value.Type) (value.Value, error) {
 	if v.IsEmpty() || t.Kind == value.TAny {
 		return v, nil
 	}
-	return value.FromJSON(t, jsonValue(v))
+	return value.FromJSON(t, v.JSON())
 }
 
 // offerHook offers a matched call to the workflows with a trigger on its

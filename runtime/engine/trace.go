@@ -51,7 +51,7 @@ func (t TraceEvent) MarshalJSON() ([]byte, error) {
 		New any `json:"new,omitempty"`
 	}{plain: plain(t)}
 	if t.Kind == KindSet || t.Kind == KindCleared {
-		out.Old, out.New = jsonValue(t.Old), jsonValue(t.New)
+		out.Old, out.New = t.Old.JSON(), t.New.JSON()
 		if out.Old == nil {
 			out.Old = json.RawMessage("null")
 		}
@@ -60,26 +60,6 @@ func (t TraceEvent) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(out)
-}
-
-// jsonValue is v as encoding/json would write it: numbers and bools as
-// themselves, lists as arrays, everything else as its text; nil when empty.
-func jsonValue(v value.Value) any {
-	switch v.K {
-	case value.Empty:
-		return nil
-	case value.Number:
-		return v.N
-	case value.Bool:
-		return v.Truthy()
-	case value.List:
-		m := v.Members()
-		if m == nil {
-			m = []string{}
-		}
-		return m
-	}
-	return v.String()
 }
 
 // JSONL returns a trace function writing each event to w as one line of

@@ -80,7 +80,7 @@ func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	props := map[string]any{}
 	for slot, p := range e.prog.Types[a.rec.typ].Props {
 		if v := a.rec.props[slot]; !v.IsEmpty() {
-			props[p.Name] = jsonValue(v)
+			props[p.Name] = v.JSON()
 		}
 	}
 	body, err := json.Marshal(map[string]any{

@@ -218,32 +218,11 @@ func (r *run) hook(st *bytecode.TestStmt) {
 			}
 			m = sub
 		}
-		m[parts[len(parts)-1]] = jsonValue(f.Value)
+		m[parts[len(parts)-1]] = f.Value.JSON()
 	}
 	if _, err := r.eng.CallHook(r.p.Hooks[st.Hook].Name, body); err != nil {
 		r.failf(st, "%s: %v", st.Text, err)
 	}
-}
-
-// jsonValue is a test's constant as a decoded JSON body holds it: numbers
-// as float64, bools as bool, lists as arrays of strings, empty as null,
-// everything else (strings, dates, datetimes) as its text.
-func jsonValue(v value.Value) any {
-	switch v.K {
-	case value.Empty:
-		return nil
-	case value.Number:
-		return v.N
-	case value.Bool:
-		return v.Truthy()
-	case value.List:
-		var out []any
-		for _, m := range v.Members() {
-			out = append(out, m)
-		}
-		return out
-	}
-	return v.String()
 }
 
 func (r *run) runUntil(st *bytecode.TestStmt, t time.Time) {
