@@ -453,3 +453,60 @@ workflow enrich {
 		t.Errorf("output outside an enrollment = %v", v)
 	}
 }
+
+// TestAsyncWebhook: under AsyncWebhooks a webhook step leaves the
+// enrollment delivering and queues the attempt; a restart from the
+// durable state re-issues it with the same key; CompleteWebhook resumes
+// it, and a retryable answer schedules the next attempt on the clock.
+func TestAsyncWebhook(t *testing.T) {
+	src := `
+workflow enrich {
+  on contact
+  enroll when lifecyclestage == "lead"
+  webhook post "https://hooks.example.com/lead" as hook
+  set jobtitle = hook.body.tier
+}`
+	async := func(o *Options) { o.AsyncWebhooks, o.Durable = true, true }
+	h := setup(t, src, async)
+	h.apply(`{"op":"upsert","type":"contact","id":"c1","props":{"lifecyclestage":"lead"}}`)
+	h.wantRuns("enrich", "c1", "waiting")
+	calls := h.e.TakeDeliveries()
+	if len(calls) != 1 || calls[0].Attempt != 1 {
+		t.Fatalf("deliveries = %+v", calls)
+	}
+	d := h.e.TakeDelta()
+	if len(d.Records) != 1 || len(d.Records[0].Enrollments) != 1 || !d.Records[0].Enrollments[0].Delivering ||
+		d.Records[0].Enrollments[0].HookAttempt != 1 {
+		t.Fatalf("delta = %+v", d.Records)
+	}
+
+	// A restart re-issues the attempt.
+	h2 := setup(t, src, async)
+	if _, err := h2.e.Restore(d.Globals, d.Records); err != nil {
+		t.Fatal(err)
+	}
+	again := h2.e.TakeDeliveries()
+	if len(again) != 1 || again[0].Key != calls[0].Key || again[0].Attempt != 1 || !again[0].First.Equal(calls[0].First) {
+		t.Fatalf("re-issued = %+v, want %+v", again, calls)
+	}
+
+	// A retryable answer waits on the clock, then makes attempt 2.
+	if ok, err := h2.e.CompleteWebhook(again[0], WebhookResult{Status: 503, Retry: t0.Add(time.Minute)}); !ok || err != nil {
+		t.Fatalf("complete: %v %v", ok, err)
+	}
+	if ok, _ := h2.e.CompleteWebhook(again[0], WebhookResult{Status: 200}); ok {
+		t.Fatal("a second answer to the same attempt was taken")
+	}
+	h2.advance(2 * time.Minute)
+	next := h2.e.TakeDeliveries()
+	if len(next) != 1 || next[0].Attempt != 2 || next[0].Key != calls[0].Key {
+		t.Fatalf("retry = %+v", next)
+	}
+	if ok, err := h2.e.CompleteWebhook(next[0], WebhookResult{Status: 200, Body: map[string]any{"tier": "gold"}}); !ok || err != nil {
+		t.Fatalf("complete: %v %v", ok, err)
+	}
+	h2.wantRuns("enrich", "c1", "completed")
+	if got := h2.prop("contact", "c1", "jobtitle"); got != value.Str("gold") {
+		t.Errorf("jobtitle = %v", got)
+	}
+}

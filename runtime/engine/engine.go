@@ -100,7 +100,11 @@
 // in HubSpot, a failed webhook does not stop the workflow, and later steps
 // can branch on the status. A code step's error (exception, time limit,
 // an output not of its declared type) fails the enrollment. Both are
-// called synchronously with the engine's lock held. Outputs of webhook,
+// called synchronously with the engine's lock held, unless
+// Options.AsyncWebhooks is set (wf serve): then a webhook step suspends
+// the enrollment in a delivering state and queues the attempt for
+// TakeDeliveries; the caller delivers it outside the engine and hands the
+// answer to CompleteWebhook, so a slow endpoint stalls nothing else. Outputs of webhook,
 // code and create steps (`hook.status`, `enrich.tier`, `d.id`)
 // are readable by later steps of the same enrollment. The mapped
 // properties of an incoming webhook call are shown in the enrollment's
@@ -147,6 +151,15 @@ type Options struct {
 	// Webhook, if set, makes the outgoing calls of webhook steps (and must
 	// not call back into the engine); without it they are not supported.
 	Webhook func(WebhookCall) WebhookResult
+	// AsyncWebhooks makes webhook steps asynchronous: instead of calling
+	// Webhook, a step suspends the enrollment (waiting, delivering) and
+	// queues the attempt, which TakeDeliveries hands out; CompleteWebhook
+	// takes the answer and resumes the enrollment. In durable mode the
+	// delivering state is kept with the attempt count and the first
+	// attempt's time, and Restore re-issues the attempt (same idempotency
+	// key): at-least-once. Without it, webhook steps call Webhook
+	// synchronously (wf test, wf run: deterministic on a virtual clock).
+	AsyncWebhooks bool
 	// Code, if set, runs code steps (`code js`, `code go`); without it they
 	// are not supported. Like Webhook it is called synchronously and must
 	// not call back into the engine. runtime/code makes one.
@@ -186,35 +199,36 @@ type Engine struct {
 	locs      []*time.Location // per workflow
 
 	// The dependency index.
-	byType    [][]int   // type → workflows on it
-	deps      [][][]int // type → slot → workflows reading it (own properties, reenroll list)
-	assocDeps [][][]int // type → slot → workflows on other types reading it through an association
-	assocWFs  [][]int   // type → workflows on it that read through associations
-	eventDeps [][]int   // event type → workflows with a trigger on it
-	hookDeps  [][]int   // incoming webhook → workflows with a trigger on it
-	disabled  []bool    // per workflow: not enabled yet
-	hasFilter []bool    // per workflow: has filter triggers
-	hasDate   []bool    // per workflow: has date triggers
-	mark      []uint64  // per workflow: the offer round it was last picked in
-	round     uint64
-	picked    []int
-	warnings  []string
-	records   []map[string]*record       // type → id → record
-	unique    [][]map[value.Value]string // type → slot → value → id, for unique properties
-	members   []map[string]*membership   // workflow → record id → state
-	queue     []item
-	head      int
-	timers    timerHeap
-	timerSeq  uint64
-	errs      []error
-	pending   []item         // effects of the running step other than property changes
-	outbox    []Effect       // what steps sent or created, in order
-	created   []int          // per type: records created by steps so far (for their ids)
-	rotation  map[string]int // workflow and step id → the next round-robin candidate
-	hookLog   []*HookCall    // every incoming webhook call, in order
-	logs      []actionLog    // per workflow: its action log
-	env       vm.Env
-	ctx       resolver
+	byType     [][]int   // type → workflows on it
+	deps       [][][]int // type → slot → workflows reading it (own properties, reenroll list)
+	assocDeps  [][][]int // type → slot → workflows on other types reading it through an association
+	assocWFs   [][]int   // type → workflows on it that read through associations
+	eventDeps  [][]int   // event type → workflows with a trigger on it
+	hookDeps   [][]int   // incoming webhook → workflows with a trigger on it
+	disabled   []bool    // per workflow: not enabled yet
+	hasFilter  []bool    // per workflow: has filter triggers
+	hasDate    []bool    // per workflow: has date triggers
+	mark       []uint64  // per workflow: the offer round it was last picked in
+	round      uint64
+	picked     []int
+	warnings   []string
+	records    []map[string]*record       // type → id → record
+	unique     [][]map[value.Value]string // type → slot → value → id, for unique properties
+	members    []map[string]*membership   // workflow → record id → state
+	queue      []item
+	head       int
+	timers     timerHeap
+	timerSeq   uint64
+	errs       []error
+	pending    []item         // effects of the running step other than property changes
+	deliveries []WebhookCall  // webhook attempts not handed out yet (AsyncWebhooks)
+	outbox     []Effect       // what steps sent or created, in order
+	created    []int          // per type: records created by steps so far (for their ids)
+	rotation   map[string]int // workflow and step id → the next round-robin candidate
+	hookLog    []*HookCall    // every incoming webhook call, in order
+	logs       []actionLog    // per workflow: its action log
+	env        vm.Env
+	ctx        resolver
 
 	// Durable mode (Options.Durable, state.go): what changed since the
 	// last TakeDelta.
@@ -294,8 +308,11 @@ type enrollment struct {
 	outputs map[string]output // what earlier steps left under their `as` names
 	timer   uint64            // seq of the pending timer while Waiting
 	// The webhook delivery in flight (retries): its step, attempt count and
-	// first attempt's time. Kept in memory only (see webhook.go).
+	// first attempt's time (see webhook.go); delivering while an attempt
+	// handed out by TakeDeliveries has no answer yet (AsyncWebhooks).
 	hookStep    string
+	delivering  bool
+	reissue     bool // restored delivering: the next attempt repeats the last one
 	hookAttempt int
 	hookFirst   time.Time
 	wait        *bytecode.Step // the wait until / wait for event step it is suspended at

@@ -69,9 +69,15 @@ type EnrollmentState struct {
 	Due    time.Time `json:"due,omitzero"`
 	Resume string    `json:"resume,omitempty"`
 	// Wait is the id of the wait step it is suspended at, if any.
-	Wait    string                 `json:"wait,omitempty"`
-	Outputs map[string]OutputState `json:"outputs,omitempty"`
-	History []HistoryEvent         `json:"history,omitempty"`
+	Wait string `json:"wait,omitempty"`
+	// The outgoing webhook at Step (Options.AsyncWebhooks, or retries):
+	// its attempts so far and the first one's time; Delivering while an
+	// attempt has no answer yet (Restore re-issues it, same key).
+	HookAttempt int                    `json:"hook_attempt,omitempty"`
+	HookFirst   time.Time              `json:"hook_first,omitzero"`
+	Delivering  bool                   `json:"delivering,omitempty"`
+	Outputs     map[string]OutputState `json:"outputs,omitempty"`
+	History     []HistoryEvent         `json:"history,omitempty"`
 }
 
 // OutputState is what an earlier step left under its `as` name.
@@ -249,6 +255,9 @@ func (e *Engine) enrollmentState(a *enrollment) EnrollmentState {
 	}
 	if a.wait != nil {
 		es.Wait = a.wait.ID
+	}
+	if a.hookAttempt > 0 && a.hookStep == a.Step && a.Status.Current() {
+		es.HookAttempt, es.HookFirst, es.Delivering = a.hookAttempt, a.hookFirst, a.delivering && a.Status == Waiting
 	}
 	for name, o := range a.outputs {
 		var os OutputState
@@ -447,7 +456,15 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 					a.timer, a.due, a.resume = e.timerSeq, es.Due, resume
 					e.timers.push(timer{due: es.Due, seq: e.timerSeq, a: a, pc: resume})
 				}
-				if es.Status == Active {
+				if es.HookAttempt > 0 {
+					a.hookStep, a.hookAttempt, a.hookFirst = es.Step, es.HookAttempt, es.HookFirst
+				}
+				if es.Delivering {
+					// Re-issue the attempt that had no answer: the step
+					// runs again with the same attempt number and key.
+					a.Status, a.reissue = Active, true
+				}
+				if a.Status == Active {
 					run = append(run, item{kind: itemRun, a: a, pc: at})
 				}
 				if es.Version != wf.Hash {

@@ -67,16 +67,20 @@ type output struct {
 // Options.Webhook, the step is not supported. It returns false when the
 // enrollment must not go on now.
 func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
-	if e.opts.Webhook == nil {
+	if e.opts.Webhook == nil && !e.opts.AsyncWebhooks {
 		e.fail(a, "step %s (%s) is not supported by this runtime yet", st.ID, st.Kind)
 		return false
 	}
 	now := e.clock.Now()
 	if a.hookStep != st.ID {
-		a.hookStep, a.hookAttempt, a.hookFirst = st.ID, 0, now
+		a.hookStep, a.hookAttempt, a.hookFirst, a.reissue = st.ID, 0, now, false
 	}
-	a.hookAttempt++
-	key := fmt.Sprintf("%s/%s/%s/%d", a.Workflow, a.key, st.ID, a.Started.UnixMilli())
+	if a.reissue { // Restore: the attempt that had no answer, made again
+		a.reissue = false
+	} else {
+		a.hookAttempt++
+	}
+	key := hookKey(a, st.ID)
 	props := map[string]any{}
 	for slot, p := range e.prog.Types[a.rec.typ].Props {
 		if v := a.rec.props[slot]; !v.IsEmpty() {
@@ -109,8 +113,26 @@ func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	if len(st.Args) > 3 && st.Args[3] != bytecode.NoExpr {
 		call.Rate = e.eval(st.Args[3], a.wf, a.rec, nil).N
 	}
-	res := e.opts.Webhook(call)
 	e.outbox = append(e.outbox, Effect{At: now, Kind: EffectWebhook, Workflow: a.Workflow, Record: a.key, Step: st.ID, Name: call.URL, Text: string(body)})
+	if e.opts.AsyncWebhooks {
+		a.Status, a.timer, a.delivering = Waiting, 0, true
+		e.deliveries = append(e.deliveries, call)
+		e.emit(a, TraceEvent{Kind: KindWaiting, Step: st.ID, Reason: fmt.Sprintf("delivering webhook %s %s (attempt %d)", call.Method, call.URL, call.Attempt)})
+		return false
+	}
+	return e.finishHook(a, st, call, e.opts.Webhook(call))
+}
+
+// hookKey is the idempotency key of enrollment a's delivery at step id: the
+// same for every attempt, and across restarts.
+func hookKey(a *enrollment, step string) string {
+	return fmt.Sprintf("%s/%s/%s/%d", a.Workflow, a.key, step, a.Started.UnixMilli())
+}
+
+// finishHook takes the answer to one attempt: it schedules the next
+// attempt when the answer asks for a retry (false), or keeps the answer as
+// the step's output (true: the enrollment goes on).
+func (e *Engine) finishHook(a *enrollment, st *bytecode.Step, call WebhookCall, res WebhookResult) bool {
 	what := fmt.Sprintf("webhook %s %s (attempt %d): status %d", call.Method, call.URL, call.Attempt, res.Status)
 	if res.Err != "" {
 		what += ": " + res.Err
@@ -133,6 +155,66 @@ func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	}
 	e.emit(a, TraceEvent{Kind: KindStep, Step: st.ID, Reason: what})
 	return true
+}
+
+// TakeDeliveries returns, and forgets, the webhook attempts that webhook
+// steps started since the last call, under Options.AsyncWebhooks: the
+// caller delivers each (outside the engine, after committing the delta
+// that shows the enrollment delivering) and hands the answer to
+// CompleteWebhook.
+func (e *Engine) TakeDeliveries() []WebhookCall {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.deliveries
+	e.deliveries = nil
+	return out
+}
+
+// CompleteWebhook takes the answer to an attempt handed out by
+// TakeDeliveries. The enrollment goes on with the answer as the step's
+// output, or, when the answer asks for a retry, waits for the next attempt
+// on the engine's clock. It reports false, and does nothing, when no
+// enrollment is delivering that attempt (it ended meanwhile, or the answer
+// came twice). It returns the cascade errors, as Apply does.
+func (e *Engine) CompleteWebhook(call WebhookCall, res WebhookResult) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	typ, id, _ := strings.Cut(call.Record, "/")
+	ti, ok := e.typeIndex[typ]
+	if !ok {
+		return false, nil
+	}
+	rec := e.records[ti][id]
+	if rec == nil {
+		return false, nil
+	}
+	for _, a := range rec.enrollments {
+		if a.Workflow != call.Workflow || a.Status != Waiting || !a.delivering || a.Step != call.Step ||
+			a.hookStep != call.Step || a.hookAttempt != call.Attempt || hookKey(a, call.Step) != call.Key {
+			continue
+		}
+		wf := e.prog.Workflows[a.wf]
+		var st *bytecode.Step
+		for i := range wf.Steps {
+			if wf.Steps[i].ID == call.Step {
+				st = &wf.Steps[i]
+			}
+		}
+		if st == nil {
+			return false, nil
+		}
+		a.delivering, a.Status = false, Active
+		e.ctx.outputs = a.outputs
+		inputs, logged := e.stepInputs(a, st), len(a.History)
+		goOn := e.finishHook(a, st, call, res)
+		e.logStep(a, st, inputs, a.History[logged:])
+		e.ctx.outputs = nil
+		if goOn {
+			e.push(item{kind: itemRun, a: a, pc: st.Next})
+		}
+		return true, e.drain()
+	}
+	return false, nil
 }
 
 // Output reads an earlier step's output (`hook.status`, `hook.body.tier`,

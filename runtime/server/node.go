@@ -22,6 +22,14 @@
 // An in-flight enrollment whose step is gone from the new version finishes
 // on the version it started on (see oldVersion). What this package does
 // not do yet: deliver the outbox; share work between nodes.
+//
+// Outgoing webhooks are delivered apart from the loop (deliver.go): a
+// webhook step leaves its enrollment delivering (committed with the
+// group), the attempt goes to a pool of workers once the group is
+// committed, and the answer comes back to the loop as a request that
+// resumes the enrollment. A slow endpoint so stalls no other workflow. An
+// attempt that had no answer when the node stopped is made again at the
+// next start (same idempotency id): at-least-once.
 package server
 
 import (
@@ -60,15 +68,20 @@ type Options struct {
 	// engine.Options): the delivery of `webhook post` steps
 	// (runtime/webhook's Client.Hook), the runner of code steps
 	// (runtime/code's Runner.Hook) and the lookup of secret("NAME"). Nil
-	// leaves those steps unsupported (they fail with a reason).
+	// leaves those steps unsupported (they fail with a reason). Webhook
+	// is called by the node's delivery workers, outside the loop (see
+	// deliver.go), never by the engine itself.
 	Webhook func(engine.WebhookCall) engine.WebhookResult
+	// Workers is how many webhook deliveries run at once; 0 means 8.
+	Workers int
 	Code    func(engine.CodeCall) engine.CodeResult
 	Secrets func(name string) (string, bool)
 }
 
 // engineOptions are the engine options every engine of the node shares.
 func (n *Node) engineOptions() engine.Options {
-	return engine.Options{Clock: n.opts.Clock, Durable: true, Webhook: n.opts.Webhook, Code: n.opts.Code, Secrets: n.opts.Secrets}
+	return engine.Options{Clock: n.opts.Clock, Durable: true, Webhook: n.opts.Webhook, AsyncWebhooks: n.opts.Webhook != nil,
+		Code: n.opts.Code, Secrets: n.opts.Secrets}
 }
 
 // Node is a running engine over a store.
@@ -93,6 +106,8 @@ type Node struct {
 
 	pending map[string]bool // client ids applied in the current group
 	timer   *time.Timer
+
+	hooks hookQueue // webhook attempts waiting for a worker
 }
 
 // version is one loaded program with its engine.
@@ -143,6 +158,8 @@ func New(prog *bytecode.Program, opts Options) (*Node, error) {
 	}
 	n.cur = v
 	n.timer = time.NewTimer(time.Hour)
+	n.startWorkers()
+	n.dispatch(v)
 	go n.loop()
 	if opts.LogRetention > 0 || opts.DedupeWindow > 0 {
 		n.compacting.Add(1)
@@ -517,6 +534,7 @@ func (n *Node) runGroup(group []*request) error {
 		}
 		return err
 	}
+	n.dispatch(v)
 	for i, r := range group {
 		r.done <- outs[i]
 	}
@@ -583,6 +601,7 @@ func (n *Node) swap(rl reload) error {
 	n.mu.Lock()
 	n.cur, n.diags = v, rl.diags
 	n.mu.Unlock()
+	n.dispatch(v)
 	n.metrics.reloads.WithLabelValues("ok").Inc()
 	n.log.Info("reloaded", "workflows", len(rl.prog.Workflows), "took", time.Since(start))
 	return nil
@@ -644,6 +663,7 @@ func (n *Node) Close() error {
 		close(n.quit)
 		<-n.done
 	}
+	n.hooks.close()
 	n.compacting.Wait()
 	return n.err
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/runtime/code"
@@ -95,10 +97,15 @@ workflow sync {
 	if code := call(t, srv, "POST", "/v1/changes", `{"op":"upsert","type":"contact","id":"c1","props":{"email":"a@acme.com","lifecyclestage":"lead"}}`, &rep); code != 200 || rep.Applied != 1 {
 		t.Fatalf("ingest: %d %+v", code, rep)
 	}
+	// The delivery is asynchronous: the answer resumes the enrollment
+	// shortly after the ingest was acknowledged.
 	var rec RecordJSON
-	if code := call(t, srv, "GET", "/v1/records/contact/c1", "", &rec); code != 200 ||
-		rec.Props["jobtitle"] != "gold" || rec.Props["city"] != "gold:5" {
-		t.Fatalf("record: %d %+v", code, rec)
+	waitFor(t, 5*time.Second, func() bool {
+		rec = RecordJSON{}
+		return call(t, srv, "GET", "/v1/records/contact/c1", "", &rec) == 200 && rec.Props["city"] == "gold:5"
+	})
+	if rec.Props["jobtitle"] != "gold" || rec.Props["city"] != "gold:5" {
+		t.Fatalf("record: %+v", rec)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -118,4 +125,198 @@ workflow sync {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t testing.TB, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSlowWebhookDoesNotStall posts to a receiver that takes 2 s to
+// answer; meanwhile changes for other records are ingested and their
+// workflows run at once. Then the answer comes and the later step reads
+// hook.body.
+func TestSlowWebhookDoesNotStall(t *testing.T) {
+	const slow = 2 * time.Second
+	release := make(chan struct{})
+	var hits sync.WaitGroup
+	hits.Add(1)
+	var once sync.Once
+	recv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		once.Do(hits.Done)
+		select {
+		case <-release:
+		case <-time.After(slow):
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"tier":"gold"}`)
+	}))
+	defer recv.Close()
+	defer close(release)
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "flows.wf"), strings.ReplaceAll(`
+workflow sync {
+  on contact
+  enroll when lifecyclestage == "lead"
+  webhook post "URL/hook" as hook
+  set jobtitle = hook.body.tier
+}
+
+workflow tag {
+  on contact
+  enroll when lifecyclestage == "customer"
+  set city = "tagged"
+}
+`, "URL", recv.URL))
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, diags, err := compiler.CompileFiles(dir + "/...")
+	if err != nil || prog == nil {
+		t.Fatalf("compile: %v %v", err, diags)
+	}
+	client := webhook.New(webhook.Config{AllowPrivate: true, TLS: recv.Client().Transport.(*http.Transport).TLSClientConfig})
+	n, err := New(prog, Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhook: client.Hook()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(n.Handler("secret"))
+	t.Cleanup(func() {
+		srv.Close()
+		n.Close()
+		st.Close()
+	})
+
+	start := time.Now()
+	var rep changesReply
+	if code := call(t, srv, "POST", "/v1/changes", `{"op":"upsert","type":"contact","id":"slow","props":{"lifecyclestage":"lead"}}`, &rep); code != 200 || rep.Applied != 1 {
+		t.Fatalf("ingest: %d %+v", code, rep)
+	}
+	hits.Wait() // the slow delivery is in flight
+	var ens []EnrollmentJSON
+	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
+	if len(ens) != 1 || ens[0].Status != "waiting" {
+		t.Fatalf("slow enrollment while delivering: %+v", ens)
+	}
+	for i := range 20 {
+		body := fmt.Sprintf(`{"op":"upsert","type":"contact","id":"c%d","props":{"lifecyclestage":"customer"}}`, i)
+		if code := call(t, srv, "POST", "/v1/changes", body, &rep); code != 200 || rep.Applied != 1 {
+			t.Fatalf("ingest %d: %d %+v", i, code, rep)
+		}
+		var rec RecordJSON
+		if code := call(t, srv, "GET", fmt.Sprintf("/v1/records/contact/c%d", i), "", &rec); code != 200 || rec.Props["city"] != "tagged" {
+			t.Fatalf("record c%d: %d %+v", i, code, rec)
+		}
+	}
+	if took := time.Since(start); took > slow/2 {
+		t.Fatalf("other changes took %v while the slow delivery was in flight", took)
+	}
+	var rec RecordJSON
+	call(t, srv, "GET", "/v1/records/contact/slow", "", &rec)
+	if rec.Props["jobtitle"] != nil {
+		t.Fatalf("slow record done before its answer: %+v", rec)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		rec = RecordJSON{}
+		return call(t, srv, "GET", "/v1/records/contact/slow", "", &rec) == 200 && rec.Props["jobtitle"] == "gold"
+	})
+	if took := time.Since(start); took < slow {
+		t.Errorf("the slow answer came after %v, before the receiver answered", took)
+	}
+	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
+	if len(ens) != 1 || ens[0].Status != "completed" {
+		t.Errorf("slow enrollment: %+v", ens)
+	}
+}
+
+// TestWebhookReissuedOnRestart stops a node while a delivery has no
+// answer; the next node on the same store makes the attempt again, with
+// the same idempotency id, and the enrollment completes.
+func TestWebhookReissuedOnRestart(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		ids  []string
+		hang = make(chan struct{})
+	)
+	first := make(chan struct{})
+	var once sync.Once
+	recv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		data, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(data, &m)
+		mu.Lock()
+		ids = append(ids, fmt.Sprint(m["idempotency_id"]))
+		n := len(ids)
+		mu.Unlock()
+		if n == 1 {
+			once.Do(func() { close(first) })
+			<-hang // never answers before the node stops
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"tier":"gold"}`)
+	}))
+	defer recv.Close()
+	defer close(hang)
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "flows.wf"), strings.ReplaceAll(`
+workflow sync {
+  on contact
+  enroll when lifecyclestage == "lead"
+  webhook post "URL/hook" as hook
+  set jobtitle = hook.body.tier
+}
+`, "URL", recv.URL))
+	prog, diags, err := compiler.CompileFiles(dir + "/...")
+	if err != nil || prog == nil {
+		t.Fatalf("compile: %v %v", err, diags)
+	}
+	client := webhook.New(webhook.Config{AllowPrivate: true, TLS: recv.Client().Transport.(*http.Transport).TLSClientConfig})
+	sdir := t.TempDir()
+	open := func() (*Node, store.Store) {
+		st, err := store.Open(sdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := New(prog, Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhook: client.Hook()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n, st
+	}
+	n, st := open()
+	if _, err := n.Ingest([]byte(`{"op":"upsert","type":"contact","id":"c1","props":{"lifecyclestage":"lead"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	<-first
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	n, st = open()
+	defer func() {
+		n.Close()
+		st.Close()
+	}()
+	waitFor(t, 5*time.Second, func() bool {
+		rec, ok, err := n.Record("contact", "c1")
+		return err == nil && ok && rec.Props["jobtitle"] == "gold"
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 2 || ids[0] != ids[1] || ids[0] == "" {
+		t.Errorf("idempotency ids = %v, want the same id twice", ids)
+	}
 }
