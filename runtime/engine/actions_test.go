@@ -470,7 +470,7 @@ workflow enrich {
 	h := setup(t, src, async)
 	h.apply(`{"op":"upsert","type":"contact","id":"c1","props":{"lifecyclestage":"lead"}}`)
 	h.wantRuns("enrich", "c1", "waiting")
-	calls := h.e.TakeDeliveries()
+	calls := webhooks(h.e.TakeDeliveries())
 	if len(calls) != 1 || calls[0].Attempt != 1 {
 		t.Fatalf("deliveries = %+v", calls)
 	}
@@ -485,7 +485,7 @@ workflow enrich {
 	if _, err := h2.e.Restore(d.Globals, d.Records); err != nil {
 		t.Fatal(err)
 	}
-	again := h2.e.TakeDeliveries()
+	again := webhooks(h2.e.TakeDeliveries())
 	if len(again) != 1 || again[0].Key != calls[0].Key || again[0].Attempt != 1 || !again[0].First.Equal(calls[0].First) {
 		t.Fatalf("re-issued = %+v, want %+v", again, calls)
 	}
@@ -498,7 +498,7 @@ workflow enrich {
 		t.Fatal("a second answer to the same attempt was taken")
 	}
 	h2.advance(2 * time.Minute)
-	next := h2.e.TakeDeliveries()
+	next := webhooks(h2.e.TakeDeliveries())
 	if len(next) != 1 || next[0].Attempt != 2 || next[0].Key != calls[0].Key {
 		t.Fatalf("retry = %+v", next)
 	}
@@ -508,5 +508,76 @@ workflow enrich {
 	h2.wantRuns("enrich", "c1", "completed")
 	if got := h2.prop("contact", "c1", "jobtitle"); got != value.Str("gold") {
 		t.Errorf("jobtitle = %v", got)
+	}
+}
+
+// webhooks picks the webhook attempts out of TakeDeliveries' answer.
+func webhooks(cs []AsyncCall) []WebhookCall {
+	var out []WebhookCall
+	for _, c := range cs {
+		if c.Webhook != nil {
+			out = append(out, *c.Webhook)
+		}
+	}
+	return out
+}
+
+// TestAsyncCode: under AsyncCode a code step leaves the enrollment
+// delivering and queues the run; a restart from the durable state runs it
+// again; CompleteCode resumes the enrollment with the outputs, or fails it
+// with the synchronous path's message.
+func TestAsyncCode(t *testing.T) {
+	src := `
+workflow enrich {
+  on contact
+  enroll when lifecyclestage == "lead"
+  code js outputs (tier: string) as c ` + "`return { tier: \"gold\" };`" + `
+  set jobtitle = c.tier
+}`
+	async := func(o *Options) { o.AsyncCode, o.Durable = true, true }
+	h := setup(t, src, async)
+	h.apply(`{"op":"upsert","type":"contact","id":"c1","props":{"lifecyclestage":"lead"}}`)
+	h.apply(`{"op":"upsert","type":"contact","id":"c2","props":{"lifecyclestage":"lead"}}`)
+	h.wantRuns("enrich", "c1", "waiting")
+	calls := h.e.TakeDeliveries()
+	if len(calls) != 2 || calls[0].Code == nil || calls[0].Code.Lang != "js" || calls[0].Code.Record != "contact/c1" {
+		t.Fatalf("runs = %+v", calls)
+	}
+	d := h.e.TakeDelta()
+	if len(d.Records) != 2 || !d.Records[0].Enrollments[0].Delivering {
+		t.Fatalf("delta = %+v", d.Records)
+	}
+
+	h2 := setup(t, src, async)
+	if _, err := h2.e.Restore(d.Globals, d.Records); err != nil {
+		t.Fatal(err)
+	}
+	again := h2.e.TakeDeliveries()
+	if len(again) != 2 || again[0].Code == nil || again[0].Code.Key != calls[0].Code.Key {
+		t.Fatalf("re-run = %+v", again)
+	}
+	for _, c := range again {
+		switch c.Code.Record {
+		case "contact/c1":
+			if ok, err := h2.e.CompleteCode(*c.Code, CodeResult{Outputs: map[string]any{"tier": "gold"}}); !ok || err != nil {
+				t.Fatalf("complete: %v %v", ok, err)
+			}
+			if ok, _ := h2.e.CompleteCode(*c.Code, CodeResult{}); ok {
+				t.Fatal("a second result was taken")
+			}
+		case "contact/c2":
+			if ok, err := h2.e.CompleteCode(*c.Code, CodeResult{Outputs: map[string]any{"tier": 3.0}}); !ok || err != nil {
+				t.Fatalf("complete: %v %v", ok, err)
+			}
+		}
+	}
+	h2.wantRuns("enrich", "c1", "completed")
+	if got := h2.prop("contact", "c1", "jobtitle"); got != value.Str("gold") {
+		t.Errorf("jobtitle = %v", got)
+	}
+	h2.wantRuns("enrich", "c2", "failed")
+	en, _ := h2.e.Enrollment("enrich", "c2")
+	if r := en.History[len(en.History)-1].Reason; !strings.Contains(r, `output "tier" is declared string but the code returned a number (3)`) {
+		t.Errorf("c2 failed with %q", r)
 	}
 }

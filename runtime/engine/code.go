@@ -21,6 +21,9 @@ type CodeCall struct {
 	Timeout time.Duration   // the step's limit, 0: the runner's default
 	Outputs []bytecode.Prop // the declared outputs, or none
 	Props   map[string]any  // the record's properties (JSON values)
+	// Key is stable for one step of one enrollment (as WebhookCall.Key):
+	// under Options.AsyncCode, CompleteCode matches the result by it.
+	Key string
 }
 
 // CodeResult is what a code step produced.
@@ -34,10 +37,13 @@ type CodeResult struct {
 // the declared types, become the step's output (`enrich.tier`); an error
 // (a thrown exception, the time limit, an output of the wrong type) ends
 // the enrollment as failed, with the error and the console output in the
-// trace and the action log. Without Options.Code the step is not
-// supported. It returns false when the enrollment must not go on.
+// trace and the action log. Without Options.Code (or Options.AsyncCode)
+// the step is not supported. Under Options.AsyncCode the enrollment waits
+// at the step (delivering) and the run is queued for TakeDeliveries; its
+// result comes back through CompleteCode. It returns false when the
+// enrollment must not go on.
 func (e *Engine) code(a *enrollment, st *bytecode.Step) bool {
-	if e.opts.Code == nil {
+	if e.opts.Code == nil && !e.opts.AsyncCode {
 		e.fail(a, "step %s (%s) is not supported by this runtime yet", st.ID, st.Kind)
 		return false
 	}
@@ -47,14 +53,40 @@ func (e *Engine) code(a *enrollment, st *bytecode.Step) bool {
 			props[p.Name] = v.JSON()
 		}
 	}
-	call := CodeCall{Workflow: a.Workflow, Record: a.key, Step: st.ID, Lang: st.Name, Outputs: st.Outputs, Props: props}
+	a.reissue = false
+	call := CodeCall{Workflow: a.Workflow, Record: a.key, Step: st.ID, Lang: st.Name, Outputs: st.Outputs, Props: props, Key: hookKey(a, st.ID)}
 	if len(st.Strs) > 0 {
 		call.Source, call.Secrets = st.Strs[0], st.Strs[1:]
 	}
 	if len(st.Args) > 0 && st.Args[0] != bytecode.NoExpr {
 		call.Timeout = e.eval(st.Args[0], a.wf, a.rec, nil).Duration()
 	}
-	res := e.opts.Code(call)
+	if e.opts.AsyncCode {
+		a.Status, a.timer, a.delivering = Waiting, 0, true
+		e.deliveries = append(e.deliveries, AsyncCall{Code: &call})
+		e.emit(a, TraceEvent{Kind: KindWaiting, Step: st.ID, Reason: fmt.Sprintf("running code %s", st.Name)})
+		return false
+	}
+	return e.finishCode(a, st, e.opts.Code(call))
+}
+
+// CompleteCode takes the result of a code run handed out by
+// TakeDeliveries: the enrollment goes on with the outputs, or ends as
+// failed on an error, as a synchronous run would. It reports false, and
+// does nothing, when no enrollment is running that step (it ended
+// meanwhile, or the result came twice). It returns the cascade errors, as
+// Apply does.
+func (e *Engine) CompleteCode(call CodeCall, res CodeResult) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.completeAsync(call.Workflow, call.Record, call.Step, call.Key,
+		func(*enrollment) bool { return true },
+		func(a *enrollment, st *bytecode.Step) bool { return e.finishCode(a, st, res) })
+}
+
+// finishCode takes a code step's result: its outputs become the step's
+// output (true: the enrollment goes on), or its error ends the enrollment.
+func (e *Engine) finishCode(a *enrollment, st *bytecode.Step, res CodeResult) bool {
 	for _, l := range res.Logs {
 		e.emit(a, TraceEvent{Kind: KindStep, Step: st.ID, Reason: "console: " + l})
 	}

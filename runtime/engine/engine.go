@@ -101,10 +101,12 @@
 // can branch on the status. A code step's error (exception, time limit,
 // an output not of its declared type) fails the enrollment. Both are
 // called synchronously with the engine's lock held, unless
-// Options.AsyncWebhooks is set (wf serve): then a webhook step suspends
-// the enrollment in a delivering state and queues the attempt for
-// TakeDeliveries; the caller delivers it outside the engine and hands the
-// answer to CompleteWebhook, so a slow endpoint stalls nothing else. Outputs of webhook,
+// Options.AsyncWebhooks / Options.AsyncCode is set (wf serve): then a
+// webhook or code step suspends the enrollment in a delivering state
+// (persisted) and queues the attempt or run for TakeDeliveries; the caller
+// runs it outside the engine and hands the result to CompleteWebhook or
+// CompleteCode, so a slow endpoint or slow code stalls nothing else. After
+// a restart, Restore runs such a step again: at-least-once. Outputs of webhook,
 // code and create steps (`hook.status`, `enrich.tier`, `d.id`)
 // are readable by later steps of the same enrollment. The mapped
 // properties of an incoming webhook call are shown in the enrollment's
@@ -164,6 +166,12 @@ type Options struct {
 	// are not supported. Like Webhook it is called synchronously and must
 	// not call back into the engine. runtime/code makes one.
 	Code func(CodeCall) CodeResult
+	// AsyncCode makes code steps asynchronous, as AsyncWebhooks does
+	// webhook steps: the step leaves the enrollment waiting (delivering)
+	// and queues the run for TakeDeliveries; CompleteCode takes the result.
+	// In durable mode Restore runs a step that had no result again: code
+	// runs at least once, so its side effects must tolerate a repeat.
+	AsyncCode bool
 	// Secrets, if set, looks up secret("NAME") for expressions (webhook
 	// signing secrets). Secret values are never traced or logged.
 	Secrets func(name string) (string, bool)
@@ -221,7 +229,7 @@ type Engine struct {
 	timerSeq   uint64
 	errs       []error
 	pending    []item         // effects of the running step other than property changes
-	deliveries []WebhookCall  // webhook attempts not handed out yet (AsyncWebhooks)
+	deliveries []AsyncCall    // async work not handed out yet (AsyncWebhooks, AsyncCode)
 	outbox     []Effect       // what steps sent or created, in order
 	created    []int          // per type: records created by steps so far (for their ids)
 	rotation   map[string]int // workflow and step id → the next round-robin candidate
@@ -309,7 +317,8 @@ type enrollment struct {
 	timer   uint64            // seq of the pending timer while Waiting
 	// The webhook delivery in flight (retries): its step, attempt count and
 	// first attempt's time (see webhook.go); delivering while an attempt
-	// handed out by TakeDeliveries has no answer yet (AsyncWebhooks).
+	// or code run handed out by TakeDeliveries has no result yet
+	// (AsyncWebhooks, AsyncCode).
 	hookStep    string
 	delivering  bool
 	reissue     bool // restored delivering: the next attempt repeats the last one

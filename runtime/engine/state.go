@@ -72,7 +72,8 @@ type EnrollmentState struct {
 	Wait string `json:"wait,omitempty"`
 	// The outgoing webhook at Step (Options.AsyncWebhooks, or retries):
 	// its attempts so far and the first one's time; Delivering while an
-	// attempt has no answer yet (Restore re-issues it, same key).
+	// attempt has no answer yet (Restore re-issues it, same key), or while
+	// a code run (Options.AsyncCode) has no result (Restore runs it again).
 	HookAttempt int                    `json:"hook_attempt,omitempty"`
 	HookFirst   time.Time              `json:"hook_first,omitzero"`
 	Delivering  bool                   `json:"delivering,omitempty"`
@@ -257,8 +258,9 @@ func (e *Engine) enrollmentState(a *enrollment) EnrollmentState {
 		es.Wait = a.wait.ID
 	}
 	if a.hookAttempt > 0 && a.hookStep == a.Step && a.Status.Current() {
-		es.HookAttempt, es.HookFirst, es.Delivering = a.hookAttempt, a.hookFirst, a.delivering && a.Status == Waiting
+		es.HookAttempt, es.HookFirst = a.hookAttempt, a.hookFirst
 	}
+	es.Delivering = a.delivering && a.Status == Waiting
 	for name, o := range a.outputs {
 		var os OutputState
 		switch {

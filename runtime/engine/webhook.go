@@ -116,7 +116,7 @@ func (e *Engine) webhook(a *enrollment, st *bytecode.Step) bool {
 	e.outbox = append(e.outbox, Effect{At: now, Kind: EffectWebhook, Workflow: a.Workflow, Record: a.key, Step: st.ID, Name: call.URL, Text: string(body)})
 	if e.opts.AsyncWebhooks {
 		a.Status, a.timer, a.delivering = Waiting, 0, true
-		e.deliveries = append(e.deliveries, call)
+		e.deliveries = append(e.deliveries, AsyncCall{Webhook: &call})
 		e.emit(a, TraceEvent{Kind: KindWaiting, Step: st.ID, Reason: fmt.Sprintf("delivering webhook %s %s (attempt %d)", call.Method, call.URL, call.Attempt)})
 		return false
 	}
@@ -157,12 +157,21 @@ func (e *Engine) finishHook(a *enrollment, st *bytecode.Step, call WebhookCall, 
 	return true
 }
 
-// TakeDeliveries returns, and forgets, the webhook attempts that webhook
-// steps started since the last call, under Options.AsyncWebhooks: the
-// caller delivers each (outside the engine, after committing the delta
-// that shows the enrollment delivering) and hands the answer to
-// CompleteWebhook.
-func (e *Engine) TakeDeliveries() []WebhookCall {
+// AsyncCall is one piece of work an asynchronous step handed out (see
+// TakeDeliveries): exactly one of Webhook (an attempt of a webhook step,
+// Options.AsyncWebhooks) and Code (a run of a code step, Options.AsyncCode)
+// is set.
+type AsyncCall struct {
+	Webhook *WebhookCall
+	Code    *CodeCall
+}
+
+// TakeDeliveries returns, and forgets, the work asynchronous steps started
+// since the last call (webhook attempts under Options.AsyncWebhooks, code
+// runs under Options.AsyncCode): the caller runs each (outside the engine,
+// after committing the delta that shows the enrollment delivering) and
+// hands the result to CompleteWebhook or CompleteCode.
+func (e *Engine) TakeDeliveries() []AsyncCall {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := e.deliveries
@@ -179,7 +188,17 @@ func (e *Engine) TakeDeliveries() []WebhookCall {
 func (e *Engine) CompleteWebhook(call WebhookCall, res WebhookResult) (bool, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	typ, id, _ := strings.Cut(call.Record, "/")
+	return e.completeAsync(call.Workflow, call.Record, call.Step, call.Key,
+		func(a *enrollment) bool { return a.hookStep == call.Step && a.hookAttempt == call.Attempt },
+		func(a *enrollment, st *bytecode.Step) bool { return e.finishHook(a, st, call, res) })
+}
+
+// completeAsync resumes the enrollment of workflow wf on record key that
+// is delivering step with idempotency key akey (and for which match
+// holds): finish takes the result, and the enrollment goes on when it
+// returns true. The lock is held.
+func (e *Engine) completeAsync(wf, key, step, akey string, match func(*enrollment) bool, finish func(*enrollment, *bytecode.Step) bool) (bool, error) {
+	typ, id, _ := strings.Cut(key, "/")
 	ti, ok := e.typeIndex[typ]
 	if !ok {
 		return false, nil
@@ -189,15 +208,15 @@ func (e *Engine) CompleteWebhook(call WebhookCall, res WebhookResult) (bool, err
 		return false, nil
 	}
 	for _, a := range rec.enrollments {
-		if a.Workflow != call.Workflow || a.Status != Waiting || !a.delivering || a.Step != call.Step ||
-			a.hookStep != call.Step || a.hookAttempt != call.Attempt || hookKey(a, call.Step) != call.Key {
+		if a.Workflow != wf || a.Status != Waiting || !a.delivering || a.Step != step ||
+			hookKey(a, step) != akey || !match(a) {
 			continue
 		}
-		wf := e.prog.Workflows[a.wf]
+		w := e.prog.Workflows[a.wf]
 		var st *bytecode.Step
-		for i := range wf.Steps {
-			if wf.Steps[i].ID == call.Step {
-				st = &wf.Steps[i]
+		for i := range w.Steps {
+			if w.Steps[i].ID == step {
+				st = &w.Steps[i]
 			}
 		}
 		if st == nil {
@@ -206,7 +225,7 @@ func (e *Engine) CompleteWebhook(call WebhookCall, res WebhookResult) (bool, err
 		a.delivering, a.Status = false, Active
 		e.ctx.outputs = a.outputs
 		inputs, logged := e.stepInputs(a, st), len(a.History)
-		goOn := e.finishHook(a, st, call, res)
+		goOn := finish(a, st)
 		e.logStep(a, st, inputs, a.History[logged:])
 		e.ctx.outputs = nil
 		if goOn {

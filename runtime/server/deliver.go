@@ -1,14 +1,15 @@
 package server
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/wflang/wf/runtime/engine"
 )
 
-// hook is one webhook attempt for a worker.
+// hook is one webhook attempt or code run for a worker.
 type hook struct {
-	call engine.WebhookCall
+	call engine.AsyncCall
 }
 
 // hookQueue is an unbounded queue of attempts: the loop adds to it without
@@ -58,10 +59,11 @@ func (q *hookQueue) close() {
 	q.cond.Broadcast()
 }
 
-// startWorkers starts the delivery workers (none without Options.Webhook).
+// startWorkers starts the workers (none without Options.Webhook and
+// Options.Code).
 func (n *Node) startWorkers() {
 	n.hooks.init()
-	if n.opts.Webhook == nil {
+	if n.opts.Webhook == nil && n.opts.Code == nil {
 		return
 	}
 	workers := n.opts.Workers
@@ -73,7 +75,7 @@ func (n *Node) startWorkers() {
 	}
 }
 
-// dispatch hands the attempts the engines of v started to the workers. The
+// dispatch hands the attempts and code runs the engines of v started to the workers. The
 // loop calls it once the delta that shows them delivering is committed.
 func (n *Node) dispatch(v *version) {
 	var hs []hook
@@ -88,19 +90,33 @@ func (n *Node) dispatch(v *version) {
 	n.hooks.put(hs)
 }
 
-// worker delivers attempts, outside the loop, and hands each answer back
-// to the loop. An answer the node can no longer take (it stopped) is
-// dropped: the enrollment is still delivering in the store, and the next
-// start makes the attempt again.
+// worker delivers attempts and runs code, outside the loop, and hands
+// each result back to the loop. A result the node can no longer take (it
+// stopped) is dropped: the enrollment is still delivering in the store,
+// and the next start makes the attempt, or runs the code, again.
 func (n *Node) worker() {
 	for {
 		h, ok := n.hooks.take()
 		if !ok {
 			return
 		}
-		res := n.opts.Webhook(h.call)
+		var complete func(*engine.Engine) (bool, error)
+		var what, workflow, record, step string
+		if c := h.call.Webhook; c != nil {
+			res := n.opts.Webhook(*c)
+			complete = func(e *engine.Engine) (bool, error) { return e.CompleteWebhook(*c, res) }
+			what, workflow, record, step = fmt.Sprintf("webhook answer (attempt %d)", c.Attempt), c.Workflow, c.Record, c.Step
+		} else if c := h.call.Code; c != nil {
+			res := n.opts.Code(*c)
+			complete = func(e *engine.Engine) (bool, error) { return e.CompleteCode(*c, res) }
+			what, workflow, record, step = "code result", c.Workflow, c.Record, c.Step
+		} else {
+			continue
+		}
 		_, err := n.do(1, func(v *version) any {
-			n.complete(v, h.call, res)
+			n.complete(v, record, complete, func() {
+				n.log.Info(what+" dropped: no enrollment is delivering it", "workflow", workflow, "record", record, "step", step)
+			})
 			return nil
 		})
 		if err != nil {
@@ -109,28 +125,29 @@ func (n *Node) worker() {
 	}
 }
 
-// complete resumes the enrollment an answer is for, on the current version
-// or an old one; an answer nobody waits for any more is dropped.
-func (n *Node) complete(v *version, call engine.WebhookCall, res engine.WebhookResult) {
-	ok, err := v.eng.CompleteWebhook(call, res)
+// complete resumes the enrollment a result is for (record's), on the
+// current version or an old one; a result nobody waits for any more is
+// dropped.
+func (n *Node) complete(v *version, record string, complete func(*engine.Engine) (bool, error), dropped func()) {
+	ok, err := complete(v.eng)
 	if err != nil {
-		n.log.Error("webhook answer", "err", err)
+		n.log.Error("async result", "err", err)
 	}
 	if ok {
 		return
 	}
 	for _, o := range v.olds {
-		if !o.keys[call.Record] {
+		if !o.keys[record] {
 			continue
 		}
 		n.refreshOld(v, o)
-		ok, err := o.eng.CompleteWebhook(call, res)
+		ok, err := complete(o.eng)
 		if err != nil {
-			n.log.Error("webhook answer on an old version", "err", err)
+			n.log.Error("async result on an old version", "err", err)
 		}
 		if ok {
 			return
 		}
 	}
-	n.log.Info("webhook answer dropped: no enrollment is delivering it", "workflow", call.Workflow, "record", call.Record, "step", call.Step, "attempt", call.Attempt)
+	dropped()
 }

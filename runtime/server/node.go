@@ -23,13 +23,14 @@
 // on the version it started on (see oldVersion). What this package does
 // not do yet: deliver the outbox; share work between nodes.
 //
-// Outgoing webhooks are delivered apart from the loop (deliver.go): a
-// webhook step leaves its enrollment delivering (committed with the
-// group), the attempt goes to a pool of workers once the group is
-// committed, and the answer comes back to the loop as a request that
-// resumes the enrollment. A slow endpoint so stalls no other workflow. An
-// attempt that had no answer when the node stopped is made again at the
-// next start (same idempotency id): at-least-once.
+// Outgoing webhooks and code steps run apart from the loop (deliver.go):
+// a webhook or code step leaves its enrollment delivering (committed with
+// the group), the attempt or run goes to a pool of workers once the group
+// is committed, and the result comes back to the loop as a request that
+// resumes the enrollment. A slow endpoint or slow code so stalls no other
+// workflow. An attempt or run that had no result when the node stopped is
+// made again at the next start (webhooks with the same idempotency id):
+// at-least-once.
 package server
 
 import (
@@ -69,10 +70,11 @@ type Options struct {
 	// (runtime/webhook's Client.Hook), the runner of code steps
 	// (runtime/code's Runner.Hook) and the lookup of secret("NAME"). Nil
 	// leaves those steps unsupported (they fail with a reason). Webhook
-	// is called by the node's delivery workers, outside the loop (see
+	// and Code are called by the node's workers, outside the loop (see
 	// deliver.go), never by the engine itself.
 	Webhook func(engine.WebhookCall) engine.WebhookResult
-	// Workers is how many webhook deliveries run at once; 0 means 8.
+	// Workers is how many webhook deliveries and code runs go at once; 0
+	// means 8.
 	Workers int
 	Code    func(engine.CodeCall) engine.CodeResult
 	Secrets func(name string) (string, bool)
@@ -81,7 +83,7 @@ type Options struct {
 // engineOptions are the engine options every engine of the node shares.
 func (n *Node) engineOptions() engine.Options {
 	return engine.Options{Clock: n.opts.Clock, Durable: true, Webhook: n.opts.Webhook, AsyncWebhooks: n.opts.Webhook != nil,
-		Code: n.opts.Code, Secrets: n.opts.Secrets}
+		Code: n.opts.Code, AsyncCode: n.opts.Code != nil, Secrets: n.opts.Secrets}
 }
 
 // Node is a running engine over a store.

@@ -320,3 +320,88 @@ workflow sync {
 		t.Errorf("idempotency ids = %v, want the same id twice", ids)
 	}
 }
+
+// TestSlowCodeDoesNotStall runs a code js step that busy-loops for 1.5 s;
+// meanwhile changes for other records are ingested and their workflows run
+// at once. Then the step's output is read by the later step.
+func TestSlowCodeDoesNotStall(t *testing.T) {
+	const slow = 1500 * time.Millisecond
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "flows.wf"), `
+workflow score {
+  on contact
+  enroll when lifecyclestage == "lead"
+  code js outputs (tier: string) timeout 10s as c `+"`"+`
+    const start = Date.now();
+    while (Date.now() < start + 1500) {}
+    return { tier: "gold" };
+  `+"`"+`
+  set jobtitle = c.tier
+}
+
+workflow tag {
+  on contact
+  enroll when lifecyclestage == "customer"
+  set city = "tagged"
+}
+`)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, diags, err := compiler.CompileFiles(dir + "/...")
+	if err != nil || prog == nil {
+		t.Fatalf("compile: %v %v", err, diags)
+	}
+	runner := &code.Runner{}
+	n, err := New(prog, Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Code: runner.Hook()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(n.Handler("secret"))
+	t.Cleanup(func() {
+		srv.Close()
+		n.Close()
+		st.Close()
+	})
+
+	start := time.Now()
+	var rep changesReply
+	if code := call(t, srv, "POST", "/v1/changes", `{"op":"upsert","type":"contact","id":"slow","props":{"lifecyclestage":"lead"}}`, &rep); code != 200 || rep.Applied != 1 {
+		t.Fatalf("ingest: %d %+v", code, rep)
+	}
+	var ens []EnrollmentJSON
+	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
+	if len(ens) != 1 || ens[0].Status != "waiting" {
+		t.Fatalf("slow enrollment while its code runs: %+v", ens)
+	}
+	for i := range 20 {
+		body := fmt.Sprintf(`{"op":"upsert","type":"contact","id":"c%d","props":{"lifecyclestage":"customer"}}`, i)
+		if code := call(t, srv, "POST", "/v1/changes", body, &rep); code != 200 || rep.Applied != 1 {
+			t.Fatalf("ingest %d: %d %+v", i, code, rep)
+		}
+		var rec RecordJSON
+		if code := call(t, srv, "GET", fmt.Sprintf("/v1/records/contact/c%d", i), "", &rec); code != 200 || rec.Props["city"] != "tagged" {
+			t.Fatalf("record c%d: %d %+v", i, code, rec)
+		}
+	}
+	if took := time.Since(start); took > slow/2 {
+		t.Fatalf("other changes took %v while the slow code was running", took)
+	}
+	var rec RecordJSON
+	call(t, srv, "GET", "/v1/records/contact/slow", "", &rec)
+	if rec.Props["jobtitle"] != nil {
+		t.Fatalf("slow record done before its code ended: %+v", rec)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		rec = RecordJSON{}
+		return call(t, srv, "GET", "/v1/records/contact/slow", "", &rec) == 200 && rec.Props["jobtitle"] == "gold"
+	})
+	if took := time.Since(start); took < slow {
+		t.Errorf("the code's output came after %v, before the code could end", took)
+	}
+	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
+	if len(ens) != 1 || ens[0].Status != "completed" {
+		t.Errorf("slow enrollment: %+v", ens)
+	}
+}
