@@ -581,3 +581,38 @@ workflow enrich {
 		t.Errorf("c2 failed with %q", r)
 	}
 }
+
+// TestCodeOutputsSurviveRestart: a code step's outputs are part of the
+// durable state, so a later step reads them after a restart.
+func TestCodeOutputsSurviveRestart(t *testing.T) {
+	src := `
+workflow enrich {
+  on contact
+  enroll when lifecyclestage == "lead"
+  code js outputs (tier: string) as c ` + "`return { tier: \"gold\" };`" + `
+  delay 1d
+  set jobtitle = c.tier
+}`
+	async := func(o *Options) { o.AsyncCode, o.Durable = true, true }
+	h := setup(t, src, async)
+	h.apply(`{"op":"upsert","type":"contact","id":"c1","props":{"lifecyclestage":"lead"}}`)
+	calls := h.e.TakeDeliveries()
+	if len(calls) != 1 || calls[0].Code == nil {
+		t.Fatalf("runs = %+v", calls)
+	}
+	if ok, err := h.e.CompleteCode(*calls[0].Code, CodeResult{Outputs: map[string]any{"tier": "gold"}}); !ok || err != nil {
+		t.Fatalf("complete: %v %v", ok, err)
+	}
+	h.wantRuns("enrich", "c1", "waiting")
+	d := h.e.TakeDelta()
+
+	h2 := setup(t, src, async)
+	if _, err := h2.e.Restore(d.Globals, d.Records); err != nil {
+		t.Fatal(err)
+	}
+	h2.advance(25 * time.Hour)
+	h2.wantRuns("enrich", "c1", "completed")
+	if got := h2.prop("contact", "c1", "jobtitle"); got != value.Str("gold") {
+		t.Errorf("jobtitle after a restart = %v, want gold", got)
+	}
+}

@@ -83,8 +83,9 @@ type EnrollmentState struct {
 
 // OutputState is what an earlier step left under its `as` name.
 type OutputState struct {
-	Hook    *WebhookResult `json:"hook,omitempty"`
-	Created string         `json:"created,omitempty"` // "type/id"
+	Hook    *WebhookResult         `json:"hook,omitempty"`
+	Code    map[string]value.Value `json:"code,omitempty"`    // a code step's outputs, by name
+	Created string                 `json:"created,omitempty"` // "type/id"
 }
 
 // HistoryEvent is a trace event of an enrollment's history, with its old
@@ -266,6 +267,8 @@ func (e *Engine) enrollmentState(a *enrollment) EnrollmentState {
 		switch {
 		case o.hook != nil:
 			os.Hook = o.hook
+		case o.code != nil:
+			os.Code = o.code
 		case o.created != nil:
 			os.Created = o.created.key(e.prog)
 		default:
@@ -478,6 +481,8 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 				switch {
 				case o.Hook != nil:
 					a.setOutput(name, output{hook: o.Hook})
+				case o.Code != nil:
+					a.setOutput(name, output{code: o.Code})
 				case o.Created != "":
 					if r := byKey[o.Created]; r != nil {
 						a.setOutput(name, output{created: r})
