@@ -48,8 +48,9 @@ workflow counter {
 }
 `
 
-// newNode starts a node over a fresh store for the .wf files in dir.
-func newNode(t testing.TB, dir string) (*Node, *httptest.Server) {
+// newNode starts a node over a fresh store for the .wf files in dir;
+// configure, if given, sets further options (webhooks, code) first.
+func newNode(t testing.TB, dir string, configure ...func(*Options)) (*Node, *httptest.Server) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
@@ -59,7 +60,11 @@ func newNode(t testing.TB, dir string) (*Node, *httptest.Server) {
 	if err != nil || prog == nil {
 		t.Fatalf("compile: %v %v", err, diags)
 	}
-	n, err := New(prog, Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opts := Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, c := range configure {
+		c(&opts)
+	}
+	n, err := New(prog, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

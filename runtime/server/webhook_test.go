@@ -65,32 +65,14 @@ workflow sync {
 }
 `, "URL", recv.URL))
 
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, diags, err := compiler.CompileFiles(dir + "/...")
-	if err != nil || prog == nil {
-		t.Fatalf("compile: %v %v", err, diags)
-	}
 	secrets := func(name string) (string, bool) {
 		v, ok := map[string]string{"HOOK_SECRET": secret, "API_KEY": "k-123"}[name]
 		return v, ok
 	}
 	client := webhook.New(webhook.Config{AllowPrivate: true, TLS: recv.Client().Transport.(*http.Transport).TLSClientConfig})
 	runner := &code.Runner{Secrets: secrets}
-	n, err := New(prog, Options{
-		Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Webhook: client.Hook(), Code: runner.Hook(), Secrets: secrets,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(n.Handler("secret"))
-	t.Cleanup(func() {
-		srv.Close()
-		n.Close()
-		st.Close()
+	_, srv := newNode(t, dir, func(o *Options) {
+		o.Webhook, o.Code, o.Secrets = client.Hook(), runner.Hook(), secrets
 	})
 
 	var rep changesReply
@@ -177,66 +159,10 @@ workflow tag {
   set city = "tagged"
 }
 `, "URL", recv.URL))
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, diags, err := compiler.CompileFiles(dir + "/...")
-	if err != nil || prog == nil {
-		t.Fatalf("compile: %v %v", err, diags)
-	}
 	client := webhook.New(webhook.Config{AllowPrivate: true, TLS: recv.Client().Transport.(*http.Transport).TLSClientConfig})
-	n, err := New(prog, Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhook: client.Hook()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(n.Handler("secret"))
-	t.Cleanup(func() {
-		srv.Close()
-		n.Close()
-		st.Close()
-	})
+	_, srv := newNode(t, dir, func(o *Options) { o.Webhook = client.Hook() })
 
-	start := time.Now()
-	var rep changesReply
-	if code := call(t, srv, "POST", "/v1/changes", `{"op":"upsert","type":"contact","id":"slow","props":{"lifecyclestage":"lead"}}`, &rep); code != 200 || rep.Applied != 1 {
-		t.Fatalf("ingest: %d %+v", code, rep)
-	}
-	hits.Wait() // the slow delivery is in flight
-	var ens []EnrollmentJSON
-	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
-	if len(ens) != 1 || ens[0].Status != "waiting" {
-		t.Fatalf("slow enrollment while delivering: %+v", ens)
-	}
-	for i := range 20 {
-		body := fmt.Sprintf(`{"op":"upsert","type":"contact","id":"c%d","props":{"lifecyclestage":"customer"}}`, i)
-		if code := call(t, srv, "POST", "/v1/changes", body, &rep); code != 200 || rep.Applied != 1 {
-			t.Fatalf("ingest %d: %d %+v", i, code, rep)
-		}
-		var rec RecordJSON
-		if code := call(t, srv, "GET", fmt.Sprintf("/v1/records/contact/c%d", i), "", &rec); code != 200 || rec.Props["city"] != "tagged" {
-			t.Fatalf("record c%d: %d %+v", i, code, rec)
-		}
-	}
-	if took := time.Since(start); took > slow/2 {
-		t.Fatalf("other changes took %v while the slow delivery was in flight", took)
-	}
-	var rec RecordJSON
-	call(t, srv, "GET", "/v1/records/contact/slow", "", &rec)
-	if rec.Props["jobtitle"] != nil {
-		t.Fatalf("slow record done before its answer: %+v", rec)
-	}
-	waitFor(t, 5*time.Second, func() bool {
-		rec = RecordJSON{}
-		return call(t, srv, "GET", "/v1/records/contact/slow", "", &rec) == 200 && rec.Props["jobtitle"] == "gold"
-	})
-	if took := time.Since(start); took < slow {
-		t.Errorf("the slow answer came after %v, before the receiver answered", took)
-	}
-	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
-	if len(ens) != 1 || ens[0].Status != "completed" {
-		t.Errorf("slow enrollment: %+v", ens)
-	}
+	assertNoStall(t, srv, slow, 5*time.Second, "its delivery is in flight", hits.Wait)
 }
 
 // TestWebhookReissuedOnRestart stops a node while a delivery has no
@@ -345,35 +271,32 @@ workflow tag {
   set city = "tagged"
 }
 `)
-	st, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, diags, err := compiler.CompileFiles(dir + "/...")
-	if err != nil || prog == nil {
-		t.Fatalf("compile: %v %v", err, diags)
-	}
 	runner := &code.Runner{}
-	n, err := New(prog, Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Code: runner.Hook()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(n.Handler("secret"))
-	t.Cleanup(func() {
-		srv.Close()
-		n.Close()
-		st.Close()
-	})
+	_, srv := newNode(t, dir, func(o *Options) { o.Code = runner.Hook() })
 
+	assertNoStall(t, srv, slow, 10*time.Second, "its code runs", nil)
+}
+
+// assertNoStall ingests a lead "slow" whose workflow reaches a step that
+// takes slow to answer (inFlight, if given, returns once it is under way),
+// then 20 customers that another workflow tags with city = "tagged" at
+// once. Each of them must be answered and processed within slow/2, the slow
+// record must not have its jobtitle yet, and within wait it must get
+// jobtitle = "gold" and complete, no sooner than slow after the start.
+func assertNoStall(t *testing.T, srv *httptest.Server, slow, wait time.Duration, while string, inFlight func()) {
+	t.Helper()
 	start := time.Now()
 	var rep changesReply
 	if code := call(t, srv, "POST", "/v1/changes", `{"op":"upsert","type":"contact","id":"slow","props":{"lifecyclestage":"lead"}}`, &rep); code != 200 || rep.Applied != 1 {
 		t.Fatalf("ingest: %d %+v", code, rep)
 	}
+	if inFlight != nil {
+		inFlight()
+	}
 	var ens []EnrollmentJSON
 	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
 	if len(ens) != 1 || ens[0].Status != "waiting" {
-		t.Fatalf("slow enrollment while its code runs: %+v", ens)
+		t.Fatalf("slow enrollment while %s: %+v", while, ens)
 	}
 	for i := range 20 {
 		body := fmt.Sprintf(`{"op":"upsert","type":"contact","id":"c%d","props":{"lifecyclestage":"customer"}}`, i)
@@ -386,19 +309,19 @@ workflow tag {
 		}
 	}
 	if took := time.Since(start); took > slow/2 {
-		t.Fatalf("other changes took %v while the slow code was running", took)
+		t.Fatalf("other changes took %v while %s", took, while)
 	}
 	var rec RecordJSON
 	call(t, srv, "GET", "/v1/records/contact/slow", "", &rec)
 	if rec.Props["jobtitle"] != nil {
-		t.Fatalf("slow record done before its code ended: %+v", rec)
+		t.Fatalf("slow record done while %s: %+v", while, rec)
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	waitFor(t, wait, func() bool {
 		rec = RecordJSON{}
 		return call(t, srv, "GET", "/v1/records/contact/slow", "", &rec) == 200 && rec.Props["jobtitle"] == "gold"
 	})
 	if took := time.Since(start); took < slow {
-		t.Errorf("the code's output came after %v, before the code could end", took)
+		t.Errorf("the slow step's answer was used after %v, before it could come", took)
 	}
 	call(t, srv, "GET", "/v1/records/contact/slow/enrollments", "", &ens)
 	if len(ens) != 1 || ens[0].Status != "completed" {
