@@ -229,7 +229,7 @@ func (e *Engine) create(a *enrollment, st *bytecode.Step, depth int) {
 		e.created[t]++
 		e.globalsDirty = e.opts.Durable
 		id = tname + "-" + strconv.Itoa(e.created[t])
-		if e.records[t][id] == nil {
+		if e.records[t][id] == nil && (e.opts.OwnsID == nil || e.opts.OwnsID(tname, id)) {
 			break
 		}
 	}

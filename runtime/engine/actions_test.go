@@ -66,6 +66,30 @@ workflow big_deals {
 	}
 }
 
+// An engine holding one partition of a cluster numbers created records
+// so that their ids are ones it owns.
+func TestCreateOwnsID(t *testing.T) {
+	h := setup(t, `
+workflow upsell {
+  on contact
+  enroll when lifecyclestage == "opportunity"
+  create deal { dealname: "for {{email}}" }
+}`, func(o *Options) {
+		o.OwnsID = func(typ, id string) bool { return typ == "deal" && (id == "deal-3" || id == "deal-7") }
+	})
+	for _, id := range []string{"c1", "c2"} {
+		h.apply(`{"op":"upsert","type":"contact","id":"` + id + `","props":{"email":"` + id + `@x.io","lifecyclestage":"opportunity"}}`)
+	}
+	for id, want := range map[string]string{"deal-3": "for c1@x.io", "deal-7": "for c2@x.io"} {
+		if got := h.prop("deal", id, "dealname"); got != value.Str(want) {
+			t.Errorf("%s dealname = %v, want %q", id, got, want)
+		}
+	}
+	if _, ok := h.e.Record("deal", "deal-1"); ok {
+		t.Errorf("deal-1 was created although OwnsID refuses it")
+	}
+}
+
 func TestAssignRoundRobin(t *testing.T) {
 	h := setup(t, `
 workflow route {

@@ -191,6 +191,11 @@ type Options struct {
 	// TakeDelta returns it (see state.go). The action log and the outbox
 	// then go only into the delta, not into memory.
 	Durable bool
+	// OwnsID, if set, restricts the ids a create step gives new records
+	// to those it accepts: an engine that holds one partition of a
+	// cluster's records (runtime/cluster) numbers created records so that
+	// they fall in its own partition, and no two engines pick the same id.
+	OwnsID func(typ, id string) bool
 }
 
 // Engine runs one Program in memory. It is safe for concurrent use; changes

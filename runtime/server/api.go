@@ -27,9 +27,20 @@ type Item struct {
 // before, and returns once they are committed, with one Item per change
 // in input order. Changes are applied at the node's clock time; their
 // "at" is not used.
-func (n *Node) Ingest(data []byte) ([]Item, error) {
+func (n *Node) Ingest(data []byte) ([]Item, error) { return n.IngestThen(data, nil) }
+
+// IngestThen is Ingest that also calls then on the node's loop right
+// after the changes are applied, before the group they are in is
+// committed: what then adds to the node's store (runtime/cluster marks
+// the inbox rows the changes came from as consumed) commits in the same
+// transaction as the changes' effects.
+func (n *Node) IngestThen(data []byte, then func()) ([]Item, error) {
 	out, err := n.do(bytes.Count(data, []byte("\n"))+1, func(v *version) any {
-		return n.ingest(v, data)
+		items := n.ingest(v, data)
+		if then != nil {
+			then()
+		}
+		return items
 	})
 	if err != nil {
 		return nil, err
@@ -54,7 +65,7 @@ func (n *Node) ingest(v *version, data []byte) []Item {
 		}
 	}
 	seen := map[string]bool{}
-	if len(ids) > 0 {
+	if len(ids) > 0 && !n.opts.ClientIDsChecked {
 		var err error
 		if seen, err = n.opts.Store.SeenClientIDs(ids); err != nil {
 			for _, ch := range changes {
@@ -67,7 +78,7 @@ func (n *Node) ingest(v *version, data []byte) []Item {
 	for _, ch := range changes {
 		it := Item{Line: ch.Line, Status: "applied", ClientID: ch.ClientID}
 		switch {
-		case ch.ClientID != "" && (seen[ch.ClientID] || n.pending[ch.ClientID]):
+		case ch.ClientID != "" && !n.opts.ClientIDsChecked && (seen[ch.ClientID] || n.pending[ch.ClientID]):
 			it.Status = "duplicate"
 		default:
 			if err := v.eng.Apply(ch); err != nil {
@@ -75,7 +86,7 @@ func (n *Node) ingest(v *version, data []byte) []Item {
 			} else {
 				applied[ch.Line] = true
 				touched[v.prog.Types[ch.Type].Name+"/"+ch.ID] = true
-				if ch.ClientID != "" {
+				if ch.ClientID != "" && !n.opts.ClientIDsChecked {
 					n.pending[ch.ClientID] = true
 				}
 			}

@@ -78,12 +78,20 @@ type Options struct {
 	Workers int
 	Code    func(engine.CodeCall) engine.CodeResult
 	Secrets func(name string) (string, bool)
+	// ClientIDsChecked says the changes given to Ingest were deduplicated
+	// by client id before they reached the node (runtime/cluster accepts
+	// changes into a shared inbox, recording their client ids there): the
+	// node then neither looks client ids up nor records them.
+	ClientIDsChecked bool
+	// OwnsID, if set, is passed to the node's engines (engine.Options):
+	// the ids a create step may give new records.
+	OwnsID func(typ, id string) bool
 }
 
 // engineOptions are the engine options every engine of the node shares.
 func (n *Node) engineOptions() engine.Options {
 	return engine.Options{Clock: n.opts.Clock, Durable: true, Webhook: n.opts.Webhook, AsyncWebhooks: n.opts.Webhook != nil,
-		Code: n.opts.Code, AsyncCode: n.opts.Code != nil, Secrets: n.opts.Secrets}
+		Code: n.opts.Code, AsyncCode: n.opts.Code != nil, Secrets: n.opts.Secrets, OwnsID: n.opts.OwnsID}
 }
 
 // Node is a running engine over a store.
