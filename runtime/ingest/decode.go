@@ -75,6 +75,7 @@ func (d *Decoder) Decode(data []byte) ([]Change, error) {
 			errs = append(errs, err.(*Error))
 			return
 		}
+		ch.Raw = raw
 		out = append(out, ch)
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")

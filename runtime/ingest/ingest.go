@@ -84,6 +84,10 @@ type Change struct {
 	Body map[string]any
 	// Line is the input line the change started on (0 when not from text).
 	Line int
+	// Raw is the change's JSON as Decode read it (a slice of its input,
+	// not a copy; nil from DecodeOne), for a caller that passes the
+	// change on (runtime/cluster queues it for its partition's owner).
+	Raw []byte
 	// ClientID is the sender's idempotency key ("" when not given).
 	ClientID string
 }
