@@ -235,7 +235,12 @@ type RecordJSON struct {
 
 // Record reads a committed record.
 func (n *Node) Record(typ, id string) (RecordJSON, bool, error) {
-	r, ok, err := n.opts.Store.Record(typ, id)
+	return StoredRecord(n.opts.Store, typ, id)
+}
+
+// StoredRecord reads a record from a store as the API shows it.
+func StoredRecord(st store.Store, typ, id string) (RecordJSON, bool, error) {
+	r, ok, err := st.Record(typ, id)
 	if err != nil || !ok {
 		return RecordJSON{}, false, err
 	}
@@ -276,7 +281,13 @@ type EnrollmentJSON struct {
 
 // Enrollments reads a record's committed enrollments, oldest first.
 func (n *Node) Enrollments(typ, id string) ([]EnrollmentJSON, error) {
-	ens, err := n.opts.Store.RecordEnrollments(typ, id)
+	return StoredEnrollments(n.opts.Store, typ, id)
+}
+
+// StoredEnrollments reads a record's enrollments from a store as the API
+// shows them, oldest first.
+func StoredEnrollments(st store.Store, typ, id string) ([]EnrollmentJSON, error) {
+	ens, err := st.RecordEnrollments(typ, id)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +311,12 @@ type LogJSON struct {
 
 // Log reads a workflow's committed action log after a sequence number.
 func (n *Node) Log(workflow string, after uint64, limit int) ([]LogJSON, error) {
-	entries, err := n.opts.Store.Log(workflow, after, limit)
+	return StoredLog(n.opts.Store, workflow, after, limit)
+}
+
+// StoredLog reads a workflow's action log from a store as the API shows it.
+func StoredLog(st store.Store, workflow string, after uint64, limit int) ([]LogJSON, error) {
+	entries, err := st.Log(workflow, after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -17,28 +17,56 @@ import (
 // MaxBody is the largest request body the API reads (16 MiB).
 const MaxBody = 16 << 20
 
+// Backend is what the HTTP API serves: a Node, or a node of a cluster
+// (runtime/cluster). A method a backend cannot serve returns an error
+// wrapping ErrUnsupported (answered 501).
+type Backend interface {
+	Ingest(data []byte) ([]Item, error)
+	Record(typ, id string) (RecordJSON, bool, error)
+	Enrollments(typ, id string) ([]EnrollmentJSON, error)
+	CallHook(name string, body map[string]any) (HookResult, error)
+	Enroll(workflow, typ, id string) error
+	Workflows() Workflows
+	HasWorkflow(name string) bool
+	SetEnabled(workflow string, on bool) error
+	Log(workflow string, after uint64, limit int) ([]LogJSON, error)
+	Metrics() *Metrics
+	Done() <-chan struct{}
+}
+
+// ErrUnsupported is wrapped by the errors of what a backend does not do.
+var ErrUnsupported = errors.New("not supported")
+
+// Metrics are the node's metrics.
+func (n *Node) Metrics() *Metrics { return n.metrics }
+
 // Handler returns the HTTP API of the node. With a token, every route but
 // /healthz needs "Authorization: Bearer <token>".
-func (n *Node) Handler(token string) http.Handler {
+func (n *Node) Handler(token string) http.Handler { return NewHandler(n, token, n.log) }
+
+// NewHandler returns the HTTP API of a backend. With a token, every route
+// but /healthz needs "Authorization: Bearer <token>".
+func NewHandler(n Backend, token string, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	metrics := n.Metrics()
 	route := func(pattern string, h func(w http.ResponseWriter, r *http.Request) (int, any)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			if pattern != "GET /healthz" && !authorized(r, token) {
 				w.Header().Set("WWW-Authenticate", "Bearer")
 				writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
-				n.metrics.requests.WithLabelValues(pattern, "401").Inc()
+				metrics.requests.WithLabelValues(pattern, "401").Inc()
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 			code, body := h(w, r)
 			writeJSON(w, code, body)
-			n.metrics.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
-			n.metrics.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
-			n.log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", code, "took", time.Since(start))
+			metrics.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
+			metrics.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+			log.Debug("request", "method", r.Method, "path", r.URL.Path, "code", code, "took", time.Since(start))
 		})
 	}
-	route("POST /v1/changes", n.postChanges)
+	route("POST /v1/changes", func(w http.ResponseWriter, r *http.Request) (int, any) { return postChanges(n, r) })
 	route("GET /v1/records/{type}/{id}", func(w http.ResponseWriter, r *http.Request) (int, any) {
 		rec, ok, err := n.Record(r.PathValue("type"), r.PathValue("id"))
 		switch {
@@ -114,19 +142,19 @@ func (n *Node) Handler(token string) http.Handler {
 	})
 	route("GET /healthz", func(w http.ResponseWriter, r *http.Request) (int, any) {
 		select {
-		case <-n.done:
+		case <-n.Done():
 			return http.StatusServiceUnavailable, map[string]string{"status": "stopped"}
 		default:
 			return http.StatusOK, map[string]string{"status": "ok"}
 		}
 	})
-	metrics := promhttp.HandlerFor(n.metrics.Registry, promhttp.HandlerOpts{})
+	prom := promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		if !authorized(r, token) {
 			writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
 			return
 		}
-		metrics.ServeHTTP(w, r)
+		prom.ServeHTTP(w, r)
 	})
 	return mux
 }
@@ -139,12 +167,13 @@ type apiError struct {
 // changesReply answers POST /v1/changes.
 type changesReply struct {
 	Applied    int    `json:"applied"`
+	Accepted   int    `json:"accepted,omitempty"` // queued for the partition's owner (a cluster)
 	Duplicates int    `json:"duplicates"`
 	Errors     int    `json:"errors"`
 	Items      []Item `json:"items"`
 }
 
-func (n *Node) postChanges(w http.ResponseWriter, r *http.Request) (int, any) {
+func postChanges(n Backend, r *http.Request) (int, any) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -165,6 +194,8 @@ func (n *Node) postChanges(w http.ResponseWriter, r *http.Request) (int, any) {
 		switch it.Status {
 		case "applied":
 			rep.Applied++
+		case "accepted":
+			rep.Accepted++
 		case "duplicate":
 			rep.Duplicates++
 		default:
@@ -178,6 +209,9 @@ func (n *Node) postChanges(w http.ResponseWriter, r *http.Request) (int, any) {
 }
 
 func errCode(err error) int {
+	if errors.Is(err, ErrUnsupported) {
+		return http.StatusNotImplemented
+	}
 	if errors.Is(err, ErrStopped) || strings.HasPrefix(err.Error(), "commit failed") {
 		return http.StatusServiceUnavailable
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -44,3 +46,10 @@ func NewMetrics() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// Ingested counts one change by its outcome (applied, accepted,
+// duplicate, error).
+func (m *Metrics) Ingested(status string) { m.ingested.WithLabelValues(status).Inc() }
+
+// ObserveCommit records how long one commit took.
+func (m *Metrics) ObserveCommit(d time.Duration) { m.commit.Observe(d.Seconds()) }
