@@ -257,3 +257,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 		slog.Debug("writing a response", "err", err)
 	}
 }
+
+// Authorized reports whether a request carries the bearer token (any
+// request does when token is empty).
+func Authorized(r *http.Request, token string) bool { return authorized(r, token) }
+
+// WriteJSON writes v as the indented JSON body of a response with code.
+func WriteJSON(w http.ResponseWriter, code int, v any) { writeJSON(w, code, v) }

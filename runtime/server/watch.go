@@ -2,6 +2,7 @@ package server
 
 import (
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,13 @@ const Debounce = 100 * time.Millisecond
 // a new file and renaming it over the old one are seen as a create. It
 // returns when stop is closed.
 func (n *Node) Watch(dir string, stop <-chan struct{}) error {
+	return WatchDir(dir, stop, n.done, n.log, func() { n.ReloadDir(dir) })
+}
+
+// WatchDir watches dir and every directory below it and calls changed
+// after each burst of changes to .wf files (debounced), until stop or
+// done is closed.
+func WatchDir(dir string, stop, done <-chan struct{}, log *slog.Logger, changed func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
@@ -33,7 +41,7 @@ func (n *Node) Watch(dir string, stop <-chan struct{}) error {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
 				if err := w.Add(path); err != nil {
-					n.log.Warn("watch", "dir", path, "err", err)
+					log.Warn("watch", "dir", path, "err", err)
 				}
 			}
 			return nil
@@ -46,7 +54,7 @@ func (n *Node) Watch(dir string, stop <-chan struct{}) error {
 		select {
 		case <-stop:
 			return nil
-		case <-n.done:
+		case <-done:
 			return nil
 		case ev, ok := <-w.Events:
 			if !ok {
@@ -66,9 +74,9 @@ func (n *Node) Watch(dir string, stop <-chan struct{}) error {
 			if !ok {
 				return nil
 			}
-			n.log.Warn("watch", "err", err)
+			log.Warn("watch", "err", err)
 		case <-debounce.C:
-			n.ReloadDir(dir)
+			changed()
 		}
 	}
 }
