@@ -156,6 +156,7 @@ func NewHandler(n Backend, token string, log *slog.Logger) http.Handler {
 		}
 		prom.ServeHTTP(w, r)
 	})
+	mountDashboard(mux, n, token, log)
 	return mux
 }
 
