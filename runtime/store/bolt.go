@@ -165,31 +165,31 @@ func (s *Bolt) Commit(b *Batch) error {
 		for i := range b.ops {
 			o := &b.ops[i]
 			var err error
-			switch o.kind {
-			case opPutRecord:
-				err = tx.Bucket(bRecords).Put(rkey(o.rec.Type, o.rec.ID), o.rec.State)
-			case opDeleteRecord:
-				err = deleteRecord(tx, o.rec.Type, o.rec.ID)
-			case opPutEnrollment:
-				err = putEnrollment(tx, o.enr)
-			case opPutTimer:
-				err = putTimer(tx, o.tm)
-			case opDeleteTimers:
-				err = deleteTimers(tx, o.s)
-			case opLog:
-				err = appendLog(tx, o.log, at)
-			case opOutbox:
+			switch o.Kind {
+			case OpPutRecord:
+				err = tx.Bucket(bRecords).Put(rkey(o.Record.Type, o.Record.ID), o.Record.State)
+			case OpDeleteRecord:
+				err = deleteRecord(tx, o.Record.Type, o.Record.ID)
+			case OpPutEnrollment:
+				err = putEnrollment(tx, o.Enrollment)
+			case OpPutTimer:
+				err = putTimer(tx, o.Timer)
+			case OpDeleteTimers:
+				err = deleteTimers(tx, o.Key)
+			case OpAppendLog:
+				err = appendLog(tx, o.Log, at)
+			case OpAppendOutbox:
 				out := tx.Bucket(bOutbox)
 				seq, _ := out.NextSequence()
-				err = out.Put(u64(seq), o.data)
-			case opClientID:
-				err = tx.Bucket(bClients).Put([]byte(o.s), now)
-			case opGlobals:
-				err = tx.Bucket(bMeta).Put([]byte("globals"), o.data)
-			case opEvent:
-				err = tx.Bucket(bEvents).Put(eventKey(o.ev), o.ev.Props)
-			case opMeta:
-				err = tx.Bucket(bMeta).Put([]byte("m:"+o.s), o.data)
+				err = out.Put(u64(seq), o.Data)
+			case OpAddClientID:
+				err = tx.Bucket(bClients).Put([]byte(o.Key), now)
+			case OpPutGlobals:
+				err = tx.Bucket(bMeta).Put([]byte("globals"), o.Data)
+			case OpPutEvent:
+				err = tx.Bucket(bEvents).Put(eventKey(o.Event), o.Event.Props)
+			case OpPutMeta:
+				err = tx.Bucket(bMeta).Put([]byte("m:"+o.Key), o.Data)
 			}
 			if err != nil {
 				return err
@@ -336,8 +336,17 @@ func appendLog(tx *bolt.Tx, e LogEntry, at time.Time) error {
 }
 
 func eventKey(e Event) []byte {
-	h := sha256.Sum256(e.Props)
-	return join(rkey(e.Type, e.ID), u64(uint64(e.At.UnixNano())), []byte(e.Name), h[:8])
+	h := EventHash(e.Props)
+	return join(rkey(e.Type, e.ID), u64(uint64(e.At.UnixNano())), []byte(e.Name), h[:])
+}
+
+// EventHash is the hash of an event's properties (the first 8 bytes of
+// their SHA-256) that keys it in the event history with its record, time
+// and name, so writing the same occurrence twice keeps one. Every Store
+// keys events by it.
+func EventHash(props []byte) [8]byte {
+	h := sha256.Sum256(props)
+	return [8]byte(h[:8])
 }
 
 // RecordEvents returns a record's event history, oldest first.

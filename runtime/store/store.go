@@ -8,9 +8,9 @@
 //
 // Store is the interface; Open returns the embedded default, a bbolt
 // database (go.etcd.io/bbolt: pure Go, one file, ACID transactions with
-// one writer and many readers) in a data directory. A PostgreSQL Store
-// for several nodes sharing the work is to follow; the interface is cut
-// for it: every write goes through one Batch committed as one
+// one writer and many readers) in a data directory. Package pgstore is
+// the PostgreSQL Store, for several nodes sharing the work; the interface
+// is cut for it: every write goes through one Batch committed as one
 // transaction, and the queries are the ones a node needs — enrollments by
 // workflow and step, due timers in time order, the action log by workflow
 // and by record, the outbox after a sequence number — each a range scan
@@ -113,7 +113,7 @@ type Compacted struct {
 // Batch is a set of writes that Commit applies as one transaction, in the
 // order they were added.
 type Batch struct {
-	ops []op
+	ops []Op
 	at  time.Time
 }
 
@@ -122,75 +122,89 @@ type Batch struct {
 // Commit). A runtime on a virtual clock sets its clock's time.
 func (b *Batch) SetTime(t time.Time) { b.at = t }
 
-type opKind uint8
+// OpKind says which write of a Batch an Op is.
+type OpKind uint8
 
+// The kinds of writes, one per Batch method.
 const (
-	opPutRecord opKind = iota
-	opDeleteRecord
-	opPutEnrollment
-	opPutTimer
-	opDeleteTimers
-	opLog
-	opOutbox
-	opClientID
-	opGlobals
-	opMeta
-	opEvent
+	OpPutRecord     OpKind = iota // Record
+	OpDeleteRecord                // Record.Type and Record.ID
+	OpPutEnrollment               // Enrollment
+	OpPutTimer                    // Timer
+	OpDeleteTimers                // Key: the prefix
+	OpAppendLog                   // Log (its Seq is not set)
+	OpAppendOutbox                // Data
+	OpAddClientID                 // Key: the client id
+	OpPutGlobals                  // Data
+	OpPutMeta                     // Key and Data
+	OpPutEvent                    // Event
 )
 
-type op struct {
-	kind opKind
-	rec  Record
-	enr  Enrollment
-	tm   Timer
-	log  LogEntry
-	ev   Event
-	data []byte
-	s    string
+// Op is one write of a Batch. Only the fields its Kind names are set.
+type Op struct {
+	Kind       OpKind
+	Record     Record
+	Enrollment Enrollment
+	Timer      Timer
+	Log        LogEntry
+	Event      Event
+	Data       []byte
+	Key        string
 }
 
+// Ops returns the batch's writes in the order they were added, for Store
+// implementations outside this package. The slice is the batch's own:
+// it must not be modified.
+func (b *Batch) Ops() []Op { return b.ops }
+
+// Time returns the time SetTime set (zero when none: the Store uses its
+// clock at Commit).
+func (b *Batch) Time() time.Time { return b.at }
+
 // PutRecord writes a record, replacing it.
-func (b *Batch) PutRecord(r Record) { b.ops = append(b.ops, op{kind: opPutRecord, rec: r}) }
+func (b *Batch) PutRecord(r Record) { b.ops = append(b.ops, Op{Kind: OpPutRecord, Record: r}) }
 
 // DeleteRecord deletes a record with its enrollments and every timer
 // whose key starts with "type/id/".
 func (b *Batch) DeleteRecord(typ, id string) {
-	b.ops = append(b.ops, op{kind: opDeleteRecord, rec: Record{Type: typ, ID: id}})
+	b.ops = append(b.ops, Op{Kind: OpDeleteRecord, Record: Record{Type: typ, ID: id}})
 }
 
 // PutEnrollment writes an enrollment, replacing the one with its Seq.
 func (b *Batch) PutEnrollment(e Enrollment) {
-	b.ops = append(b.ops, op{kind: opPutEnrollment, enr: e})
+	b.ops = append(b.ops, Op{Kind: OpPutEnrollment, Enrollment: e})
 }
 
 // PutTimer sets the timer of t.Key to t.Due, replacing any it had.
-func (b *Batch) PutTimer(t Timer) { b.ops = append(b.ops, op{kind: opPutTimer, tm: t}) }
+func (b *Batch) PutTimer(t Timer) { b.ops = append(b.ops, Op{Kind: OpPutTimer, Timer: t}) }
 
 // DeleteTimers deletes every timer whose key starts with prefix.
 func (b *Batch) DeleteTimers(prefix string) {
-	b.ops = append(b.ops, op{kind: opDeleteTimers, s: prefix})
+	b.ops = append(b.ops, Op{Kind: OpDeleteTimers, Key: prefix})
 }
 
 // AppendLog appends an action log entry (its Seq is assigned on commit).
-func (b *Batch) AppendLog(e LogEntry) { b.ops = append(b.ops, op{kind: opLog, log: e}) }
+func (b *Batch) AppendLog(e LogEntry) { b.ops = append(b.ops, Op{Kind: OpAppendLog, Log: e}) }
 
 // AppendOutbox appends an effect to deliver.
-func (b *Batch) AppendOutbox(data []byte) { b.ops = append(b.ops, op{kind: opOutbox, data: data}) }
+func (b *Batch) AppendOutbox(data []byte) {
+	b.ops = append(b.ops, Op{Kind: OpAppendOutbox, Data: data})
+}
 
 // AddClientID records that the change with this client id was applied.
-func (b *Batch) AddClientID(id string) { b.ops = append(b.ops, op{kind: opClientID, s: id}) }
+func (b *Batch) AddClientID(id string) { b.ops = append(b.ops, Op{Kind: OpAddClientID, Key: id}) }
 
 // PutGlobals writes the runtime's engine-wide state.
-func (b *Batch) PutGlobals(data []byte) { b.ops = append(b.ops, op{kind: opGlobals, data: data}) }
+func (b *Batch) PutGlobals(data []byte) { b.ops = append(b.ops, Op{Kind: OpPutGlobals, Data: data}) }
 
 // PutMeta writes a named piece of runtime metadata (such as the workflow
 // versions of the loaded program), replacing it.
 func (b *Batch) PutMeta(key string, data []byte) {
-	b.ops = append(b.ops, op{kind: opMeta, s: key, data: data})
+	b.ops = append(b.ops, Op{Kind: OpPutMeta, Key: key, Data: data})
 }
 
 // PutEvent writes an event occurrence into the record's event history.
-func (b *Batch) PutEvent(e Event) { b.ops = append(b.ops, op{kind: opEvent, ev: e}) }
+func (b *Batch) PutEvent(e Event) { b.ops = append(b.ops, Op{Kind: OpPutEvent, Event: e}) }
 
 // Len is the number of writes in the batch.
 func (b *Batch) Len() int { return len(b.ops) }
@@ -241,3 +255,7 @@ type Store interface {
 
 	Close() error
 }
+
+// Add appends a write as Ops returns it (a Store wrapping another one
+// rewrites a batch with Ops and Add).
+func (b *Batch) Add(op Op) { b.ops = append(b.ops, op) }

@@ -1,0 +1,187 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/wflang/wf/compiler"
+	"github.com/wflang/wf/runtime/server"
+)
+
+var _ server.Backend = (*Cluster)(nil)
+
+// Handler is the node's HTTP API: the same routes as one node's, over
+// the whole database, plus GET /v1/cluster.
+func (c *Cluster) Handler(token string) http.Handler {
+	mux := http.NewServeMux()
+	api := server.NewHandler(c, token, c.log)
+	mux.Handle("/", api)
+	mux.HandleFunc("GET /v1/cluster", func(w http.ResponseWriter, r *http.Request) {
+		if !server.Authorized(r, token) {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			server.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
+			return
+		}
+		st, err := c.Status(r.Context())
+		if err != nil {
+			server.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			return
+		}
+		server.WriteJSON(w, http.StatusOK, st)
+	})
+	return mux
+}
+
+// Status is what GET /v1/cluster shows.
+type Status struct {
+	Node    string         `json:"node"`
+	Version int64          `json:"version"`
+	Owned   []int          `json:"owned"`
+	Nodes   []NodeStatus   `json:"nodes"`
+	Owners  map[string]int `json:"partitions_by_owner"`
+	Inbox   int64          `json:"inbox"` // changes accepted and not yet applied
+}
+
+// NodeStatus is one node as the database knows it.
+type NodeStatus struct {
+	ID        string    `json:"id"`
+	Addr      string    `json:"addr"`
+	Heartbeat time.Time `json:"heartbeat"`
+}
+
+// Status reads the cluster's state from the database.
+func (c *Cluster) Status(ctx context.Context) (Status, error) {
+	c.mu.Lock()
+	st := Status{Node: c.id, Version: c.ver, Owners: map[string]int{}}
+	c.mu.Unlock()
+	st.Owned = c.Owned()
+	pool := c.db.Pool()
+	rows, err := pool.Query(ctx, `SELECT id, addr, heartbeat FROM wf_nodes ORDER BY id`)
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var n NodeStatus
+		if err := rows.Scan(&n.ID, &n.Addr, &n.Heartbeat); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Nodes = append(st.Nodes, n)
+	}
+	rows.Close()
+	rows, err = pool.Query(ctx, `SELECT coalesce(owner, ''), count(*) FROM wf_leases WHERE expires > now() OR owner IS NULL GROUP BY 1`)
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var owner string
+		var n int
+		if err := rows.Scan(&owner, &n); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Owners[owner] = n
+	}
+	rows.Close()
+	err = pool.QueryRow(ctx, `SELECT count(*) FROM wf_inbox`).Scan(&st.Inbox)
+	return st, err
+}
+
+// Record reads a committed record.
+func (c *Cluster) Record(typ, id string) (server.RecordJSON, bool, error) {
+	return server.StoredRecord(c.db, typ, id)
+}
+
+// Enrollments reads a record's committed enrollments.
+func (c *Cluster) Enrollments(typ, id string) ([]server.EnrollmentJSON, error) {
+	return server.StoredEnrollments(c.db, typ, id)
+}
+
+// Log reads a workflow's committed action log.
+func (c *Cluster) Log(workflow string, after uint64, limit int) ([]server.LogJSON, error) {
+	return server.StoredLog(c.db, workflow, after, limit)
+}
+
+var errNotRouted = fmt.Errorf("%w in cluster mode yet", server.ErrUnsupported)
+
+// CallHook is not routed in cluster mode yet.
+func (c *Cluster) CallHook(name string, body map[string]any) (server.HookResult, error) {
+	return server.HookResult{}, fmt.Errorf("incoming webhooks: %w", errNotRouted)
+}
+
+// Enroll is not routed in cluster mode yet.
+func (c *Cluster) Enroll(workflow, typ, id string) error {
+	return fmt.Errorf("manual enrollment: %w", errNotRouted)
+}
+
+// SetEnabled is not routed in cluster mode yet.
+func (c *Cluster) SetEnabled(workflow string, on bool) error {
+	return fmt.Errorf("enabling and disabling workflows: %w", errNotRouted)
+}
+
+// Workflows lists the running version's workflows, as a partition of
+// this node sees them (the counts are the database's).
+func (c *Cluster) Workflows() server.Workflows {
+	c.mu.Lock()
+	var any *partition
+	for _, pt := range c.parts {
+		any = pt
+		break
+	}
+	c.mu.Unlock()
+	if any != nil {
+		return any.node.Workflows()
+	}
+	prog := c.Program()
+	out := server.Workflows{Diagnostics: []server.Diagnostic{}}
+	for _, wf := range prog.Workflows {
+		info := server.WorkflowInfo{Name: wf.Name, Object: prog.Types[wf.Object].Name, File: wf.File, Version: wf.Hash, Status: "enabled"}
+		if at, err := c.db.EnrollmentsAt(wf.Name, ""); err == nil {
+			info.Current = len(at)
+		}
+		out.Workflows = append(out.Workflows, info)
+	}
+	return out
+}
+
+// HasWorkflow reports whether the running version has the workflow.
+func (c *Cluster) HasWorkflow(name string) bool {
+	for _, wf := range c.Program().Workflows {
+		if wf.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Done is closed when the node has left the cluster.
+func (c *Cluster) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Watch publishes the directory's program whenever its .wf files change
+// (every node then reloads, this one included); a program with errors is
+// logged and not published. It returns when stop is closed.
+func (c *Cluster) Watch(dir, by string, stop <-chan struct{}) error {
+	return server.WatchDir(dir, stop, c.ctx.Done(), c.log, func() {
+		prog, diags, err := compiler.CompileFiles(dir + "/...")
+		if err != nil {
+			c.log.Error("reload: reading the sources", "err", err)
+			return
+		}
+		if prog == nil {
+			for _, d := range diags {
+				c.log.Error("reload: not published; the running version is kept", "diagnostic", d.String())
+			}
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+		defer cancel()
+		seq, err := Publish(ctx, c.db, prog, by)
+		if err != nil {
+			c.log.Error("reload: publishing", "err", err)
+			return
+		}
+		c.log.Info("published", "version", seq)
+	})
+}

@@ -1,0 +1,303 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wflang/wf/compiler"
+	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/runtime/store"
+	"github.com/wflang/wf/runtime/store/pgstore"
+	"github.com/wflang/wf/runtime/store/storetest"
+)
+
+// testDB opens a pgstore on a fresh schema of the test database, dropped
+// when the test ends; it skips without $WF_TEST_POSTGRES.
+func testDB(t testing.TB) *pgstore.Store {
+	t.Helper()
+	db, err := pgstore.Open(context.Background(), storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func program(t testing.TB, src string) *bytecode.Program {
+	t.Helper()
+	prog, diags, err := compiler.CompileFiles(src)
+	if err != nil || prog == nil {
+		t.Fatalf("compile %s: %v %v", src, err, diags)
+	}
+	return prog
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func start(t testing.TB, db DB, prog *bytecode.Program, id string) *Cluster {
+	t.Helper()
+	c, err := Start(prog, "test", Options{DB: db, ID: id, LeaseTTL: 2 * time.Second, RenewEvery: 200 * time.Millisecond,
+		Poll: 50 * time.Millisecond, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// crash stops a node as a kill would: no lease is released and nothing
+// queued is drained on purpose (the partitions' nodes are closed so the
+// test's process does not keep writing, but their leases stay until they
+// expire).
+func (c *Cluster) crash() {
+	c.stop()
+	c.wg.Wait()
+	c.mu.Lock()
+	parts := c.parts
+	c.parts = map[int]*partition{}
+	c.mu.Unlock()
+	for _, pt := range parts {
+		close(pt.quit)
+		<-pt.done
+		pt.node.Close()
+	}
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s: %s", d, what, state)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func balanced(cs ...*Cluster) (bool, string) {
+	total, min := 0, store.Partitions
+	var parts []string
+	for _, c := range cs {
+		n := len(c.Owned())
+		total += n
+		min = minInt(min, n)
+		parts = append(parts, fmt.Sprintf("%s:%d", c.ID(), n))
+	}
+	return total == store.Partitions && min >= store.Partitions/len(cs)-1, strings.Join(parts, " ")
+}
+
+func minInt(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func TestSingleNodeAppliesAcceptedChanges(t *testing.T) {
+	db := testDB(t)
+	c := start(t, db, program(t, "testdata/count.wf"), "solo")
+	defer c.Close()
+	waitFor(t, 10*time.Second, "one node owns every partition", func() (bool, string) { return balanced(c) })
+
+	items, err := c.Ingest([]byte(`{"op":"upsert","type":"contact","id":"c1","client_id":"u1","props":{"email":"a@x.io"}}
+{"op":"event","event":"ping","type":"contact","id":"c1","client_id":"p1","props":{"n":1}}
+{"op":"event","event":"ping","type":"contact","id":"c1","client_id":"p1","props":{"n":1}}
+{"op":"upsert","type":"contact","id":"c2","props":{"scroe":1}}
+{"op":"event","event":"ping","type":"contact","client_id":"p2","props":{"n":1},"match":{"email":"a@x.io"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		got = append(got, fmt.Sprintf("%d:%s", it.Line, it.Status))
+	}
+	if want := "1:accepted 2:accepted 3:duplicate 4:error 5:error"; strings.Join(got, " ") != want {
+		t.Errorf("items = %s, want %s (%+v)", strings.Join(got, " "), want, items)
+	}
+	waitFor(t, 10*time.Second, "c1 counted one ping and its delay fired", func() (bool, string) {
+		r, ok, err := c.Record("contact", "c1")
+		if err != nil || !ok {
+			return false, fmt.Sprint(ok, err)
+		}
+		return r.Props["hits"] == float64(1) && r.Props["late"] == float64(1), fmt.Sprint(r.Props)
+	})
+	// A second accept of the same client id, later, is a duplicate too.
+	items, _ = c.Ingest([]byte(`{"op":"event","event":"ping","type":"contact","id":"c1","client_id":"p1","props":{"n":1}}`))
+	if items[0].Status != "duplicate" {
+		t.Errorf("resent p1: %+v", items[0])
+	}
+}
+
+// Three nodes share the partitions; one dies without a word; the other
+// two take its partitions and timers over, and every accepted change is
+// applied exactly once.
+func TestFailover(t *testing.T) {
+	db := testDB(t)
+	prog := program(t, "testdata/count.wf")
+	nodes := []*Cluster{start(t, db, prog, "n1"), start(t, db, prog, "n2"), start(t, db, prog, "n3")}
+	defer func() {
+		for _, c := range nodes[:2] {
+			c.Close()
+		}
+	}()
+	waitFor(t, 15*time.Second, "three nodes share the partitions", func() (bool, string) { return balanced(nodes...) })
+
+	const contacts = 40
+	var (
+		mu    sync.Mutex
+		want  = make([]int, contacts)
+		next  int
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+		sendQ = func(c *Cluster) error {
+			mu.Lock()
+			var body strings.Builder
+			var batch []int
+			for range 20 {
+				k := next % contacts
+				fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":"p%d","props":{"n":1}}`+"\n", k, next)
+				batch = append(batch, k)
+				next++
+			}
+			mu.Unlock()
+			items, err := c.Ingest([]byte(body.String()))
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			for i, it := range items {
+				if it.Status == Accepted {
+					want[batch[i]]++
+				}
+			}
+			mu.Unlock()
+			return nil
+		}
+	)
+	var seed strings.Builder
+	for k := range contacts {
+		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","props":{"email":"c%d@x.io"}}`+"\n", k, k)
+	}
+	if _, err := nodes[0].Ingest([]byte(seed.String())); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				// Clients of the dead node move to the others.
+				c := nodes[i%2]
+				if err := sendQ(c); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	dead := nodes[2]
+	deadParts := dead.Owned()
+	dead.crash()
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+
+	waitFor(t, 20*time.Second, "the survivors own every partition", func() (bool, string) { return balanced(nodes[:2]...) })
+	owned := map[int]bool{}
+	for _, c := range nodes[:2] {
+		for _, p := range c.Owned() {
+			owned[p] = true
+		}
+	}
+	for _, p := range deadParts {
+		if !owned[p] {
+			t.Errorf("partition %d of the dead node was not taken over", p)
+		}
+	}
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	t.Logf("%d pings accepted; the dead node had %d partitions", total, len(deadParts))
+	waitFor(t, 20*time.Second, "every accepted ping applied exactly once, and every delay fired once", func() (bool, string) {
+		for k := range contacts {
+			r, ok, err := nodes[0].Record("contact", fmt.Sprintf("c%d", k))
+			if err != nil || !ok {
+				return false, fmt.Sprint(k, ok, err)
+			}
+			hits, _ := r.Props["hits"].(float64)
+			if int(hits) > want[k] {
+				t.Fatalf("c%d: hits = %v, want %d: a ping was applied twice", k, hits, want[k])
+			}
+			if int(hits) != want[k] || (want[k] > 0 && r.Props["late"] != float64(1)) {
+				return false, fmt.Sprintf("c%d: hits %v of %d, late %v", k, hits, want[k], r.Props["late"])
+			}
+		}
+		return true, ""
+	})
+}
+
+// A version published by one node reaches every node.
+func TestPublishReachesEveryNode(t *testing.T) {
+	db := testDB(t)
+	prog := program(t, "testdata/count.wf")
+	a, b := start(t, db, prog, "a"), start(t, db, prog, "b")
+	defer a.Close()
+	defer b.Close()
+	waitFor(t, 15*time.Second, "two nodes share the partitions", func() (bool, string) { return balanced(a, b) })
+	src := `event ping on contact {
+  n: number
+}
+extend contact {
+  hits: number
+  late: number
+  doubled: number
+}
+workflow counter {
+  on contact
+  enroll when event ping
+  reenroll on event ping
+  increment hits by 2
+}
+`
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/count.wf", []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	next := program(t, dir)
+	seq, err := Publish(context.Background(), db, next, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "both nodes run the new version", func() (bool, string) {
+		return a.Live() == seq && b.Live() == seq, fmt.Sprint(a.Live(), b.Live(), seq)
+	})
+	if a.HasWorkflow("later") || !b.HasWorkflow("counter") {
+		t.Errorf("the nodes' workflows are not the new version's")
+	}
+	if _, err := a.Ingest([]byte(`{"op":"upsert","type":"contact","id":"x"}
+{"op":"event","event":"ping","type":"contact","id":"x","props":{"n":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the new version counts by two", func() (bool, string) {
+		r, _, _ := b.Record("contact", "x")
+		return r.Props["hits"] == float64(2), fmt.Sprint(r.Props)
+	})
+}

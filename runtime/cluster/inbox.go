@@ -1,0 +1,332 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/runtime/ingest"
+	"github.com/wflang/wf/runtime/server"
+	"github.com/wflang/wf/runtime/store"
+)
+
+// Accepted is the status of a change the cluster has durably queued for
+// its partition's owner (a single node answers "applied" instead).
+const Accepted = "accepted"
+
+// maxGroup bounds the changes one accept transaction takes.
+const maxGroup = 8192
+
+// front accepts changes into the inbox, a group of concurrent requests
+// per transaction.
+type front struct {
+	c    *Cluster
+	reqs chan *acceptReq
+	done chan struct{}
+	dec  *ingest.Decoder
+	prog *bytecode.Program
+}
+
+type acceptReq struct {
+	rows []inboxRow
+	out  chan acceptResult
+}
+
+type acceptResult struct {
+	dup []bool // by row
+	err error
+}
+
+type inboxRow struct {
+	part     int
+	clientID string
+	data     []byte
+}
+
+func newFront(c *Cluster) *front {
+	return &front{c: c, reqs: make(chan *acceptReq, 1024), done: make(chan struct{})}
+}
+
+func (f *front) close() {}
+
+// decoder returns a decoder for the cluster's current program.
+func (f *front) decoder() *ingest.Decoder {
+	prog := f.c.Program()
+	f.c.mu.Lock()
+	defer f.c.mu.Unlock()
+	if f.prog != prog {
+		f.prog, f.dec = prog, ingest.NewDecoder(prog)
+	}
+	return f.dec
+}
+
+// Ingest decodes data (one change, a JSON array, or JSON Lines) against
+// the current version, and queues every change that decodes for its
+// partition's owner; it returns once they are committed to the inbox,
+// with one Item per change in input order: "accepted", "duplicate" (its
+// client id was accepted before) or "error".
+func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
+	changes, err := c.front.decoder().Decode(data)
+	var items []server.Item
+	if err != nil {
+		for _, e := range err.(ingest.Errors) {
+			items = append(items, server.Item{Line: e.Line, Status: "error", Field: e.Field, Error: e.Msg})
+		}
+	}
+	prog := c.Program()
+	var rows []inboxRow
+	var lines []server.Item
+	for _, ch := range changes {
+		it := server.Item{Line: ch.Line, ClientID: ch.ClientID}
+		if msg, field := routable(prog, ch); msg != "" {
+			it.Status, it.Error, it.Field = "error", msg, field
+			items = append(items, it)
+			continue
+		}
+		raw := ch.Raw
+		if bytes.ContainsAny(raw, "\r\n") { // one change, one inbox line
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raw); err == nil {
+				raw = buf.Bytes()
+			}
+		}
+		rows = append(rows, inboxRow{part: store.Partition(prog.Types[ch.Type].Name, ch.ID), clientID: ch.ClientID, data: raw})
+		lines = append(lines, it)
+	}
+	if len(rows) > 0 {
+		r := &acceptReq{rows: rows, out: make(chan acceptResult, 1)}
+		select {
+		case c.front.reqs <- r:
+		case <-c.ctx.Done():
+			return nil, server.ErrStopped
+		}
+		res := <-r.out
+		if res.err != nil {
+			return nil, res.err
+		}
+		for i := range lines {
+			lines[i].Status = Accepted
+			if res.dup[i] {
+				lines[i].Status = "duplicate"
+			}
+			c.metrics.Ingested(lines[i].Status)
+		}
+		items = append(items, lines...)
+	}
+	for range len(items) - len(lines) {
+		c.metrics.Ingested("error")
+	}
+	return sortItems(items), nil
+}
+
+// routable says why a change cannot go to one partition ("" if it can).
+func routable(prog *bytecode.Program, ch ingest.Change) (msg, field string) {
+	switch {
+	case ch.Op == ingest.Hook:
+		return "incoming webhooks are not routed in cluster mode yet", "op"
+	case ch.Match != nil || ch.ID == "":
+		return "in cluster mode a change must name its record by id (events matched by a unique property are not routed yet)", "id"
+	case ch.Op == ingest.Associate:
+		from := store.Partition(prog.Types[ch.Type].Name, ch.ID)
+		to := store.Partition(prog.Types[ch.ToType].Name, ch.ToID)
+		if from != to {
+			return fmt.Sprintf("in cluster mode both records of an association must be in one partition (%s/%s is in %d, %s/%s in %d)",
+				prog.Types[ch.Type].Name, ch.ID, from, prog.Types[ch.ToType].Name, ch.ToID, to), "to_id"
+		}
+	}
+	return "", ""
+}
+
+func sortItems(items []server.Item) []server.Item {
+	// Insertion sort by line: items come in two runs already sorted.
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && items[j].Line < items[j-1].Line; j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+	return items
+}
+
+// loop commits groups of accept requests.
+func (f *front) loop() {
+	defer f.c.wg.Done()
+	for {
+		var group []*acceptReq
+		select {
+		case <-f.c.ctx.Done():
+			return
+		case r := <-f.reqs:
+			group = append(group, r)
+			n := len(r.rows)
+		more:
+			for n < maxGroup {
+				select {
+				case r := <-f.reqs:
+					group = append(group, r)
+					n += len(r.rows)
+				default:
+					break more
+				}
+			}
+		}
+		dups, err := f.commit(group)
+		for i, r := range group {
+			r.out <- acceptResult{dup: dups[i], err: err}
+		}
+	}
+}
+
+// commit records the group's client ids and appends its rows to the
+// inbox in one transaction, and notifies the partitions' owners.
+func (f *front) commit(group []*acceptReq) ([][]bool, error) {
+	start := time.Now()
+	dups := make([][]bool, len(group))
+	var ids []string
+	first := map[string][2]int{} // client id → the request and row that carry it first
+	for i, r := range group {
+		dups[i] = make([]bool, len(r.rows))
+		for j, row := range r.rows {
+			if row.clientID == "" {
+				continue
+			}
+			if _, ok := first[row.clientID]; ok {
+				dups[i][j] = true
+				continue
+			}
+			first[row.clientID] = [2]int{i, j}
+			ids = append(ids, row.clientID)
+		}
+	}
+	ctx, cancel := context.WithTimeout(f.c.ctx, 30*time.Second)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, f.c.db.Pool(), func(tx pgx.Tx) error {
+		if len(ids) > 0 {
+			rows, err := tx.Query(ctx, `INSERT INTO wf_client_ids (id, at) SELECT unnest($1::text[]), now() ON CONFLICT (id) DO NOTHING RETURNING id`, ids)
+			if err != nil {
+				return err
+			}
+			fresh, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			isNew := make(map[string]bool, len(fresh))
+			for _, id := range fresh {
+				isNew[id] = true
+			}
+			for _, id := range ids {
+				if !isNew[id] {
+					at := first[id]
+					dups[at[0]][at[1]] = true
+				}
+			}
+		}
+		var copyRows [][]any
+		parts := map[int]bool{}
+		for i, r := range group {
+			for j, row := range r.rows {
+				if dups[i][j] {
+					continue
+				}
+				copyRows = append(copyRows, []any{int16(row.part), row.data})
+				parts[row.part] = true
+			}
+		}
+		if len(copyRows) == 0 {
+			return nil
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"wf_inbox"}, []string{"part", "data"}, pgx.CopyFromRows(copyRows)); err != nil {
+			return err
+		}
+		var b pgx.Batch
+		for p := range parts {
+			b.Queue(`SELECT pg_notify('wf_inbox', $1)`, strconv.Itoa(p))
+		}
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	f.c.metrics.ObserveCommit(time.Since(start))
+	if err != nil {
+		return dups, fmt.Errorf("cluster: accepting changes: %w", err)
+	}
+	return dups, nil
+}
+
+// inboxBatch bounds the inbox rows one partition applies per group.
+const inboxBatch = 2048
+
+// pump applies a partition's inbox rows, in sequence order, until the
+// partition is stopped or its node fails.
+func (c *Cluster) pump(pt *partition) {
+	defer close(pt.done)
+	t := time.NewTicker(c.opts.Poll)
+	defer t.Stop()
+	for {
+		n, err := c.drainInbox(pt)
+		if err != nil {
+			select {
+			case <-pt.quit:
+			case <-pt.node.Done():
+			default:
+				c.log.Warn("applying the inbox", "partition", pt.p, "err", err)
+			}
+		}
+		if n == inboxBatch {
+			continue // more may be waiting
+		}
+		select {
+		case <-pt.quit:
+			return
+		case <-pt.node.Done():
+			return
+		case <-pt.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// drainInbox applies one batch of the partition's inbox and says how
+// many rows it took.
+func (c *Cluster) drainInbox(pt *partition) (int, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	rows, err := c.db.Pool().Query(ctx, `SELECT seq, data FROM wf_inbox WHERE part = $1 ORDER BY seq LIMIT $2`, pt.p, inboxBatch)
+	if err != nil {
+		return 0, err
+	}
+	var seqs []int64
+	var data bytes.Buffer
+	for rows.Next() {
+		var seq int64
+		var d []byte
+		if err := rows.Scan(&seq, &d); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		seqs = append(seqs, seq)
+		data.Write(bytes.TrimSpace(d))
+		data.WriteByte('\n')
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	items, err := pt.node.IngestThen(data.Bytes(), func() { pt.st.consume(seqs) })
+	if err != nil {
+		return 0, err
+	}
+	for _, it := range items {
+		if it.Status == "error" {
+			c.log.Warn("an accepted change failed to apply", "partition", pt.p, "inbox_seq", seqs[it.Line-1],
+				"client_id", it.ClientID, "field", it.Field, "err", it.Error)
+		}
+	}
+	return len(seqs), nil
+}
