@@ -11,6 +11,8 @@
 //	disasm   print the bytecode of .wf files or of a .wfc file
 //	run      run workflows against a JSON Lines stream of changes
 //	test     run the test blocks of .wf files
+//	serve    run workflows durably, with an HTTP API and hot reload
+//	deploy   publish a directory's workflows to a cluster
 //	fmt      format .wf files in the canonical layout
 //	graph    draw the step graph of a workflow
 //	new      start a workflow from a template
@@ -54,7 +56,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdServe, cmdPlan, cmdImport, cmdLsp, cmdFmt, cmdGraph, cmdNew, cmdVersion, cmdHelp}
+	commands = []*command{cmdCheck, cmdCompile, cmdDisasm, cmdRun, cmdExplain, cmdTest, cmdServe, cmdDeploy, cmdPlan, cmdImport, cmdLsp, cmdFmt, cmdGraph, cmdNew, cmdVersion, cmdHelp}
 }
 
 func lookup(name string) *command {

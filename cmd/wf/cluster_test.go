@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wflang/wf/runtime/store/storetest"
+)
+
+// startClusterNode starts `wf serve testdata/serve --store URL` as a node
+// of a cluster with a short lease, and waits until it answers.
+func startClusterNode(t *testing.T, bin, storeURL, id, addr string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "testdata/serve", "--store", storeURL, "--node-id", id, "--lease-ttl", "2s", "--addr", addr)
+	logs := &bytes.Buffer{}
+	cmd.Stderr = &syncWriter{w: logs}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return cmd, logs
+			}
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("node %s did not come up: %v\n%s", id, err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+type clusterStatus struct {
+	Owned  []int          `json:"owned"`
+	Owners map[string]int `json:"partitions_by_owner"`
+	Inbox  int64          `json:"inbox"`
+}
+
+func getStatus(base string) (clusterStatus, error) {
+	var st clusterStatus
+	res, err := http.Get(base + "/v1/cluster")
+	if err != nil {
+		return st, err
+	}
+	defer res.Body.Close()
+	return st, json.NewDecoder(res.Body).Decode(&st)
+}
+
+// TestClusterKill runs three wf serve nodes on one database, kills one
+// with SIGKILL while four clients ingest through all three, and proves
+// that the survivors take over its partitions and timers, and that every
+// acknowledged change is applied exactly once.
+func TestClusterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the wf binary")
+	}
+	storeURL := storetest.PostgresURL(t) // skips without $WF_TEST_POSTGRES
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "wf")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var (
+		addrs = []string{freeAddr(t), freeAddr(t), freeAddr(t)}
+		procs []*exec.Cmd
+		logs  []*bytes.Buffer
+	)
+	for i, a := range addrs {
+		p, l := startClusterNode(t, bin, storeURL, fmt.Sprintf("node%d", i+1), a)
+		procs, logs = append(procs, p), append(logs, l)
+	}
+	defer func() {
+		for _, p := range procs[:2] {
+			p.Process.Signal(syscall.SIGTERM)
+			p.Wait()
+		}
+		if t.Failed() {
+			for i, l := range logs {
+				t.Logf("node%d log:\n%s", i+1, l.String())
+			}
+		}
+	}()
+	base := func(i int) string { return "http://" + addrs[i] }
+	balanced := func(n int) (bool, string) {
+		st, err := getStatus(base(0))
+		if err != nil {
+			return false, err.Error()
+		}
+		live, total := 0, 0
+		for owner, k := range st.Owners {
+			if owner != "" && k > 0 {
+				live++
+				total += k
+			}
+		}
+		return live == n && total == 64, fmt.Sprint(st.Owners)
+	}
+	waitUntil(t, 30*time.Second, "three nodes share the 64 partitions", func() (bool, string) { return balanced(3) })
+
+	const contacts = 30
+	var seed strings.Builder
+	for c := range contacts {
+		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","client_id":"seed-%d","props":{"email":"c%d@example.com"}}`+"\n", c, c, c)
+	}
+	post(t, base(0), seed.String())
+
+	type ping struct {
+		id      string
+		contact int
+	}
+	var (
+		mu     sync.Mutex
+		acked  = map[string]bool{}
+		sent   []ping
+		next   int
+		wg     sync.WaitGroup
+		stop   = make(chan struct{})
+		killed = make(chan struct{})
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				target := (w + i) % 3
+				select {
+				case <-killed:
+					target = (w + i) % 2 // the dead node's clients move on
+				default:
+				}
+				mu.Lock()
+				var body strings.Builder
+				for range 10 {
+					p := ping{id: fmt.Sprintf("p-%d", next), contact: next % contacts}
+					next++
+					sent = append(sent, p)
+					fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
+				}
+				mu.Unlock()
+				items, err := tryPost(base(target), body.String())
+				if err != nil {
+					continue // not acknowledged
+				}
+				mu.Lock()
+				for _, it := range items {
+					if it.Status == "accepted" || it.Status == "duplicate" {
+						acked[it.ClientID] = true
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(time.Second)
+	if err := procs[2].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	procs[2].Wait()
+	close(killed)
+	time.Sleep(1500 * time.Millisecond) // ingest goes on while the dead node's leases run out
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	nAcked, nSent := len(acked), len(sent)
+	mu.Unlock()
+	if nAcked < 100 {
+		t.Fatalf("only %d pings acknowledged; the test proves nothing", nAcked)
+	}
+	t.Logf("%d pings sent, %d acknowledged", nSent, nAcked)
+	waitUntil(t, 30*time.Second, "the two survivors own every partition", func() (bool, string) { return balanced(2) })
+
+	// Resend what was not acknowledged, and 100 that were: those come
+	// back as duplicates, whichever node takes them.
+	var body strings.Builder
+	dups := 0
+	for _, p := range sent {
+		if !acked[p.id] || dups < 100 {
+			if acked[p.id] {
+				dups++
+			}
+			fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
+		}
+	}
+	nDup := 0
+	for _, it := range post(t, base(1), body.String()) {
+		switch it.Status {
+		case "duplicate":
+			nDup++
+		case "accepted":
+		default:
+			t.Fatalf("resending: %+v", it)
+		}
+	}
+	if nDup < dups {
+		t.Errorf("%d of the %d resent acknowledged pings were duplicates", nDup, dups)
+	}
+
+	want := make([]int, contacts)
+	for _, p := range sent {
+		want[p.contact]++
+	}
+	waitUntil(t, 30*time.Second, "every ping applied exactly once and every delay fired once", func() (bool, string) {
+		for c := range contacts {
+			props := record(t, base(0), fmt.Sprintf("c%d", c))
+			hits, _ := props["hits"].(float64)
+			if int(hits) > want[c] {
+				t.Fatalf("c%d: hits = %v, want %d: a ping was applied twice", c, hits, want[c])
+			}
+			if int(hits) != want[c] || props["late"] != float64(1) {
+				return false, fmt.Sprintf("c%d: hits %v of %d, late %v", c, hits, want[c], props["late"])
+			}
+		}
+		return true, ""
+	})
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s: %s", d, what, state)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
