@@ -139,10 +139,12 @@ type Cluster struct {
 	compacted  time.Time // when the node last compacted (lease loop only)
 	compacting sync.WaitGroup
 
-	front *front
-	ctx   context.Context
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
+	front   *front
+	commits *committer
+	wake    chan struct{} // pokes the pump: changes were queued for an owned partition
+	ctx     context.Context
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // partition is one owned partition and its work.
@@ -151,9 +153,6 @@ type partition struct {
 	epoch int64
 	st    *partStore
 	node  *server.Node
-	wake  chan struct{}
-	quit  chan struct{}
-	done  chan struct{}
 }
 
 // Start joins the cluster: it makes sure prog is the newest published
@@ -205,12 +204,24 @@ func Start(prog *bytecode.Program, publishedBy string, opts Options) (*Cluster, 
 	}
 	c.prog, c.ver, c.live = latest, seq, seq
 	c.front = newFront(c)
-	c.wg.Add(4)
+	c.commits = newCommitter(c)
+	go c.commits.loop()
+	c.wake = make(chan struct{}, 1)
+	c.wg.Add(5)
+	go c.pump()
 	go c.leaseLoop()
 	go c.balanceLoop()
 	go c.listen()
 	go c.front.loop()
 	return c, nil
+}
+
+// poke wakes the pump.
+func (c *Cluster) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // ID is the node's name in the cluster.
@@ -267,6 +278,7 @@ func (c *Cluster) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	c.commits.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := c.db.Pool().Exec(ctx, `UPDATE wf_leases SET owner = NULL, expires = NULL WHERE owner = $1`, c.id); err != nil {
@@ -502,7 +514,7 @@ func (c *Cluster) release(ctx context.Context, pt *partition) {
 // startPartition loads a claimed partition and starts its work.
 func (c *Cluster) startPartition(p int, epoch int64) error {
 	start := time.Now()
-	st := &partStore{db: c.db, p: p, node: c.id, epoch: epoch}
+	st := &partStore{db: c.db, commits: c.commits, p: p, epoch: epoch}
 	o := c.opts.Node
 	o.Store = st
 	o.ClientIDsChecked = true
@@ -520,8 +532,7 @@ func (c *Cluster) startPartition(p int, epoch int64) error {
 		c.mu.Unlock()
 		return err
 	}
-	pt := &partition{p: p, epoch: epoch, st: st, node: node, wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), done: make(chan struct{})}
+	pt := &partition{p: p, epoch: epoch, st: st, node: node}
 	c.mu.Lock()
 	delete(c.loading, p)
 	c.parts[p] = pt
@@ -534,17 +545,13 @@ func (c *Cluster) startPartition(p int, epoch int64) error {
 			c.mu.Unlock()
 		}
 	}
-	go c.pump(pt)
+	c.poke()
 	c.log.Info("partition claimed", "partition", p, "epoch", epoch, "took", time.Since(start))
 	return nil
 }
 
 // stopPartition stops a partition's pump and node.
 func (c *Cluster) stopPartition(pt *partition) error {
-	if pt.quit != nil {
-		close(pt.quit)
-		<-pt.done
-	}
 	if pt.node != nil {
 		err := pt.node.Close()
 		if err != nil && !errors.Is(err, errLeaseLost) {

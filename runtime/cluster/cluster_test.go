@@ -52,9 +52,9 @@ func start(t testing.TB, db DB, prog *bytecode.Program, id string) *Cluster {
 }
 
 // crash stops a node as a kill would: no lease is released and nothing
-// queued is drained on purpose (the partitions' nodes are closed so the
-// test's process does not keep writing, but their leases stay until they
-// expire).
+// more is committed (the committer stops first, so what the partitions
+// still had queued is lost, as in a crash); the leases stay until they
+// expire.
 func (c *Cluster) crash() {
 	c.stop()
 	c.wg.Wait()
@@ -62,9 +62,8 @@ func (c *Cluster) crash() {
 	parts := c.parts
 	c.parts = map[int]*partition{}
 	c.mu.Unlock()
+	c.commits.close() // from here on nothing of this node reaches the database
 	for _, pt := range parts {
-		close(pt.quit)
-		<-pt.done
 		pt.node.Close()
 	}
 }

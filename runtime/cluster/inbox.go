@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -256,71 +257,105 @@ func (f *front) commit(group []*acceptReq) ([][]bool, error) {
 	return dups, nil
 }
 
-// inboxBatch bounds the inbox rows one partition applies per group.
-const inboxBatch = 2048
+// inboxBatch bounds the inbox rows one round of the pump applies.
+const inboxBatch = 16384
 
-// pump applies a partition's inbox rows, in sequence order, until the
-// partition is stopped or its node fails.
-func (c *Cluster) pump(pt *partition) {
-	defer close(pt.done)
+// pump applies the inbox of the node's partitions: each round reads the
+// oldest rows of every owned partition in one query and hands each
+// partition its rows, in sequence order, all partitions at once (their
+// commits merge in the committer). It runs until the node stops.
+func (c *Cluster) pump() {
+	defer c.wg.Done()
 	t := time.NewTicker(c.opts.Poll)
 	defer t.Stop()
 	for {
-		n, err := c.drainInbox(pt)
-		if err != nil {
-			select {
-			case <-pt.quit:
-			case <-pt.node.Done():
-			default:
-				c.log.Warn("applying the inbox", "partition", pt.p, "err", err)
-			}
+		n, err := c.pumpOnce()
+		if err != nil && c.ctx.Err() == nil {
+			c.log.Warn("applying the inbox", "err", err)
 		}
 		if n == inboxBatch {
 			continue // more may be waiting
 		}
 		select {
-		case <-pt.quit:
+		case <-c.ctx.Done():
 			return
-		case <-pt.node.Done():
-			return
-		case <-pt.wake:
+		case <-c.wake:
 		case <-t.C:
 		}
 	}
 }
 
-// drainInbox applies one batch of the partition's inbox and says how
-// many rows it took.
-func (c *Cluster) drainInbox(pt *partition) (int, error) {
+// pumpOnce applies one round of the inbox and says how many rows it read.
+func (c *Cluster) pumpOnce() (int, error) {
+	c.mu.Lock()
+	owned := make(map[int]*partition, len(c.parts))
+	parts := make([]int32, 0, len(c.parts))
+	for p, pt := range c.parts {
+		owned[p] = pt
+		parts = append(parts, int32(p))
+	}
+	c.mu.Unlock()
+	if len(parts) == 0 {
+		return 0, nil
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
-	rows, err := c.db.Pool().Query(ctx, `SELECT seq, data FROM wf_inbox WHERE part = $1 ORDER BY seq LIMIT $2`, pt.p, inboxBatch)
+	rows, err := c.db.Pool().Query(ctx, `SELECT part, seq, data FROM wf_inbox WHERE part = ANY($1) ORDER BY seq LIMIT $2`, parts, inboxBatch)
 	if err != nil {
 		return 0, err
 	}
-	var seqs []int64
-	var data bytes.Buffer
+	type work struct {
+		seqs []int64
+		data bytes.Buffer
+	}
+	todo := map[int]*work{}
+	n := 0
 	for rows.Next() {
+		var part int16
 		var seq int64
 		var d []byte
-		if err := rows.Scan(&seq, &d); err != nil {
+		if err := rows.Scan(&part, &seq, &d); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		seqs = append(seqs, seq)
-		data.Write(bytes.TrimSpace(d))
-		data.WriteByte('\n')
+		w := todo[int(part)]
+		if w == nil {
+			w = &work{}
+			todo[int(part)] = w
+		}
+		w.seqs = append(w.seqs, seq)
+		w.data.Write(bytes.TrimSpace(d))
+		w.data.WriteByte('\n')
+		n++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	if len(seqs) == 0 {
-		return 0, nil
+	var wg sync.WaitGroup
+	for p, w := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.apply(owned[p], w.seqs, w.data.Bytes())
+		}()
 	}
-	items, err := pt.node.IngestThen(data.Bytes(), func() { pt.st.consume(seqs) })
+	wg.Wait()
+	return n, nil
+}
+
+// apply applies a partition's inbox rows; the commit of their effects
+// deletes them. If the partition stopped meanwhile, they stay for its
+// next owner.
+func (c *Cluster) apply(pt *partition, seqs []int64, data []byte) {
+	items, err := pt.node.IngestThen(data, func() { pt.st.consume(seqs) })
 	if err != nil {
-		return 0, err
+		select {
+		case <-pt.node.Done():
+		default:
+			c.log.Warn("applying the inbox", "partition", pt.p, "err", err)
+		}
+		return
 	}
 	for _, it := range items {
 		if it.Status == "error" {
@@ -328,5 +363,4 @@ func (c *Cluster) drainInbox(pt *partition) (int, error) {
 				"client_id", it.ClientID, "field", it.Field, "err", it.Error)
 		}
 	}
-	return len(seqs), nil
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/wflang/wf/runtime/store"
 )
 
@@ -28,10 +26,10 @@ var errLeaseLost = errors.New("cluster: the partition's lease is no longer ours;
 // made unique across partitions (seq·Partitions + P), and the timer keys
 // of schedules carry the partition.
 type partStore struct {
-	db    DB
-	p     int
-	node  string
-	epoch int64
+	db      DB
+	commits *committer
+	p       int
+	epoch   int64
 
 	consumed []int64 // inbox rows applied since the last commit (loop only)
 }
@@ -50,24 +48,7 @@ func (s *partStore) Commit(b *store.Batch) error {
 	}
 	consumed := s.consumed
 	s.consumed = nil
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return s.db.CommitTx(ctx, nb, func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE wf_leases SET owner = owner WHERE part = $1 AND owner = $2 AND epoch = $3 AND expires > now()`,
-			s.p, s.node, s.epoch)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != 1 {
-			return errLeaseLost
-		}
-		if len(consumed) > 0 {
-			if _, err := tx.Exec(ctx, `DELETE FROM wf_inbox WHERE seq = ANY($1)`, consumed); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.commits.commit(&commitReq{b: nb, part: s.p, epoch: s.epoch, consumed: consumed})
 }
 
 // rewrite scopes a partition node's batch to the partition: globals go

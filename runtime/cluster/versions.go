@@ -117,10 +117,7 @@ func (c *Cluster) listenOnce() error {
 			pt := c.parts[p]
 			c.mu.Unlock()
 			if pt != nil {
-				select {
-				case pt.wake <- struct{}{}:
-				default:
-				}
+				c.poke()
 			}
 		case "wf_version":
 			c.checkVersion()
