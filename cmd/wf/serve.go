@@ -29,7 +29,7 @@ import (
 
 var cmdServe = &command{
 	name:  "serve",
-	args:  "DIR [--data DIR | --store postgres://…] [--addr 127.0.0.1:8080] [--token T] [--log-retention 2y] [--dedupe-window 30d] [--secrets-file FILE] [--webhook-timeout 30s] [--allow-http] [--allow-private-targets] [--source nats://host:port/SUBJECT] [--source-durable wf]",
+	args:  "DIR [--data DIR | --store postgres://… [--node-id ID] [--lease-ttl 10s]] [--addr 127.0.0.1:8080] [--token T] [--log-retention 2y] [--dedupe-window 30d] [--secrets-file FILE] [--webhook-timeout 30s] [--allow-http] [--allow-private-targets] [--source nats://host:port/SUBJECT] [--source-durable wf]",
 	short: "run the workflows of a directory as a durable service with an HTTP API",
 	long: `Serve compiles every .wf file below DIR and runs the workflows on the real
 clock, keeping all state in an embedded database in the --data directory
@@ -41,6 +41,19 @@ answered only once it, and everything it caused, is committed to disk.
 When a .wf file below DIR changes, serve compiles again and swaps the new
 version in; a version with errors is not loaded, and GET /v1/workflows
 shows its diagnostics.
+
+With --store, serve is a node of a cluster: any number of nodes share the
+database, each owning some of its 64 record partitions under leases that
+last --lease-ttl (default 10s) unless renewed; a dead node's partitions
+move to the others. Any node accepts changes, answering "accepted" once
+they are durably queued for their partition's owner, which applies them
+in order, each exactly once. Nodes publish DIR's program at start and on
+every edit (wf deploy publishes without a node), and every node switches
+to the newest version. --node-id names the node (default: host name and a
+random suffix); GET /v1/cluster shows the nodes and the partitions. Not
+yet in a cluster: incoming webhooks, manual enrollment, enable/disable
+(501), events matched by a unique property, associations across
+partitions, the dashboard.
 
 The HTTP API (JSON):
 
