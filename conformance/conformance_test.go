@@ -5,6 +5,7 @@
 package conformance
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,9 @@ import (
 	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/compiler/bytecode"
 	"github.com/wflang/wf/internal/errtest"
+	"github.com/wflang/wf/runtime/store"
+	"github.com/wflang/wf/runtime/store/pgstore"
+	"github.com/wflang/wf/runtime/store/storetest"
 	"github.com/wflang/wf/runtime/wftest"
 )
 
@@ -31,13 +35,65 @@ func load(t *testing.T) *bytecode.Program {
 	return p
 }
 
-// TestBlocks runs every test block; a failed expect fails the Go test.
+// TestBlocks runs every test block in memory, as `wf test` does; a failed
+// expect fails the Go test.
 func TestBlocks(t *testing.T) {
 	p := load(t)
 	if len(p.Tests) == 0 {
 		t.Fatal("no test blocks")
 	}
-	for _, res := range wftest.Run(p, wftest.Options{}) {
+	report(t, wftest.Run(p, wftest.Options{}))
+}
+
+// TestBlocksDurable runs every test block durably (wftest.Options.Store),
+// over the embedded store and over PostgreSQL: after each statement that
+// changes state the engine commits to the store and is rebuilt from it,
+// so the blocks pass only if the store keeps everything their
+// expectations depend on. The PostgreSQL run skips without
+// $WF_TEST_POSTGRES.
+func TestBlocksDurable(t *testing.T) {
+	p := load(t)
+	t.Run("bolt", func(t *testing.T) {
+		report(t, wftest.Run(p, wftest.Options{Store: func() (store.Store, error) {
+			return store.Open(t.TempDir())
+		}}))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		// One schema for the whole run, emptied before each block:
+		// a schema and its migration per block would cost more than the
+		// blocks.
+		st, err := pgstore.Open(context.Background(), storetest.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		report(t, wftest.Run(p, wftest.Options{Store: func() (store.Store, error) {
+			if err := emptyPostgres(st); err != nil {
+				return nil, err
+			}
+			return keepOpen{st}, nil
+		}}))
+	})
+}
+
+// emptyPostgres deletes the state of a pgstore, keeping its schema.
+func emptyPostgres(st *pgstore.Store) error {
+	ctx := context.Background()
+	_, err := st.Pool().Exec(ctx, `TRUNCATE wf_records, wf_enrollments, wf_timers, wf_log, wf_outbox, wf_client_ids, wf_events RESTART IDENTITY`)
+	if err == nil {
+		_, err = st.Pool().Exec(ctx, `DELETE FROM wf_meta WHERE key <> 'schema'`)
+	}
+	return err
+}
+
+// keepOpen is a store whose Close leaves it open, for the next block.
+type keepOpen struct{ store.Store }
+
+func (keepOpen) Close() error { return nil }
+
+// report makes each test block a subtest, failing with its failures.
+func report(t *testing.T, results []wftest.Result) {
+	for _, res := range results {
 		t.Run(res.File+"/"+res.Name, func(t *testing.T) {
 			for _, f := range res.Failures {
 				t.Errorf("%s:%d:%d: %s", res.File, f.Line, f.Col, f.Message)

@@ -238,6 +238,7 @@ func (e *Engine) create(a *enrollment, st *bytecode.Step, depth int) {
 		e.setProp(rec, st.Slots[i], e.eval(x, a.wf, a.rec, nil))
 	}
 	e.records[t][id] = rec
+	e.touch(rec) // a new record is state even with no field set
 	e.pending = append(e.pending, item{kind: itemChange, rec: rec, created: true, depth: depth + 1})
 	if e.associated(a.rec.typ, t) && e.link(a.rec, rec) {
 		e.pending = append(e.pending,

@@ -37,6 +37,10 @@ type RecordState struct {
 	// Enrollments are the record's enrollments, in start order: all of
 	// them from Export, only those that changed in a Delta.
 	Enrollments []EnrollmentState `json:"enrollments,omitempty"`
+	// Waiting lists the seqs of the enrollments suspended at a wait step,
+	// in the order they began to wait: the order a change or an event
+	// resumes them in.
+	Waiting []uint64 `json:"waiting,omitempty"`
 }
 
 // Key is the record as "type/id".
@@ -47,8 +51,11 @@ type MemberState struct {
 	Matched bool              `json:"matched,omitempty"` // the filter triggers matched after the last change
 	Ever    bool              `json:"ever,omitempty"`    // enrolled before
 	Dates   map[int]time.Time `json:"dates,omitempty"`   // date trigger index → the moment it is armed for
-	Note    string            `json:"note,omitempty"`
-	NoteAt  time.Time         `json:"note_at,omitzero"`
+	// DateSeqs are the date timers' places in the order timers were set
+	// (see EnrollmentState.TimerSeq), by date trigger index.
+	DateSeqs map[int]uint64 `json:"date_seqs,omitempty"`
+	Note     string         `json:"note,omitempty"`
+	NoteAt   time.Time      `json:"note_at,omitzero"`
 }
 
 // EnrollmentState is one enrollment as a store keeps it.
@@ -68,6 +75,11 @@ type EnrollmentState struct {
 	// time limit) or "self" (a step waiting for its run window).
 	Due    time.Time `json:"due,omitzero"`
 	Resume string    `json:"resume,omitempty"`
+	// TimerSeq is the pending timer's place in the order the engine set
+	// its timers (schedules', date triggers' and enrollments' alike):
+	// timers due at the same moment fire in that order, after a Restore
+	// too. 0 (state written before it was kept): after the others.
+	TimerSeq uint64 `json:"timer_seq,omitempty"`
 	// Wait is the id of the wait step it is suspended at, if any.
 	Wait string `json:"wait,omitempty"`
 	// The outgoing webhook at Step (Options.AsyncWebhooks, or retries):
@@ -115,6 +127,7 @@ type ScheduleState struct {
 	Workflow string    `json:"workflow"`
 	Trigger  int       `json:"trigger"`
 	Due      time.Time `json:"due"`
+	Seq      uint64    `json:"seq,omitempty"` // as EnrollmentState.TimerSeq
 }
 
 // LoggedEntry is an action log entry with its workflow.
@@ -216,9 +229,9 @@ func (e *Engine) recordState(rec *record, onlyDirty bool) RecordState {
 		ms := MemberState{Matched: m.matched, Ever: m.ever, Note: m.note, NoteAt: m.noteAt}
 		for i, dt := range m.dates {
 			if ms.Dates == nil {
-				ms.Dates = map[int]time.Time{}
+				ms.Dates, ms.DateSeqs = map[int]time.Time{}, map[int]uint64{}
 			}
-			ms.Dates[i] = dt.due
+			ms.Dates[i], ms.DateSeqs[i] = dt.due, dt.seq
 		}
 		if rs.Members == nil {
 			rs.Members = map[string]MemberState{}
@@ -232,6 +245,9 @@ func (e *Engine) recordState(rec *record, onlyDirty bool) RecordState {
 		a.dirty = false
 		rs.Enrollments = append(rs.Enrollments, e.enrollmentState(a))
 	}
+	for _, a := range rec.waiting {
+		rs.Waiting = append(rs.Waiting, a.seq)
+	}
 	return rs
 }
 
@@ -242,7 +258,7 @@ func (e *Engine) enrollmentState(a *enrollment) EnrollmentState {
 		Status: a.Status, Step: a.Step, Started: a.Started, Ended: a.Ended,
 	}
 	if a.Status == Waiting && a.timer != 0 {
-		es.Due = a.due
+		es.Due, es.TimerSeq = a.due, a.timer
 		es.Resume = "next"
 		for i := range wf.Steps {
 			if st := &wf.Steps[i]; st.ID == a.Step {
@@ -304,7 +320,7 @@ func (e *Engine) globals() Globals {
 	}
 	for _, tm := range e.timers {
 		if tm.a == nil && tm.rec == nil {
-			g.Schedules = append(g.Schedules, ScheduleState{Workflow: e.prog.Workflows[tm.w].Name, Trigger: tm.trig, Due: tm.due})
+			g.Schedules = append(g.Schedules, ScheduleState{Workflow: e.prog.Workflows[tm.w].Name, Trigger: tm.trig, Due: tm.due, Seq: tm.seq})
 		}
 	}
 	sort.Slice(g.Schedules, func(i, j int) bool {
@@ -340,6 +356,7 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 			return nil, fmt.Errorf("engine: Restore into an engine that has records already")
 		}
 	}
+	e.orderTimers(g, recs)
 	type loaded struct {
 		rec *record
 		rs  *RecordState
@@ -402,9 +419,9 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 					if m.dates == nil {
 						m.dates = map[int]dateTimer{}
 					}
-					e.timerSeq++
-					m.dates[i] = dateTimer{due: due, seq: e.timerSeq}
-					e.timers.push(timer{due: due, seq: e.timerSeq, w: w, trig: i, rec: rec})
+					seq := e.restoredSeq(ms.DateSeqs[i])
+					m.dates[i] = dateTimer{due: due, seq: seq}
+					e.timers.push(timer{due: due, seq: seq, w: w, trig: i, rec: rec})
 				}
 			}
 			e.members[w][rec.id] = m
@@ -457,9 +474,8 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 					rec.waiting = append(rec.waiting, a)
 				}
 				if !es.Due.IsZero() {
-					e.timerSeq++
-					a.timer, a.due, a.resume = e.timerSeq, es.Due, resume
-					e.timers.push(timer{due: es.Due, seq: e.timerSeq, a: a, pc: resume})
+					a.timer, a.due, a.resume = e.restoredSeq(es.TimerSeq), es.Due, resume
+					e.timers.push(timer{due: es.Due, seq: a.timer, a: a, pc: resume})
 				}
 				if es.HookAttempt > 0 {
 					a.hookStep, a.hookAttempt, a.hookFirst = es.Step, es.HookAttempt, es.HookFirst
@@ -496,6 +512,7 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 			}
 			rec.enrollments = append(rec.enrollments, a)
 		}
+		orderWaiting(rec, rs.Waiting)
 	}
 	if g != nil {
 		e.enrollSeq = max(e.enrollSeq, g.EnrollSeq)
@@ -522,16 +539,77 @@ func (e *Engine) Restore(g *Globals, recs []RecordState) (left []EnrollmentState
 	return left, e.drain()
 }
 
+// orderTimers prepares Restore to keep the order timers were set in, by
+// which timers due at the same moment fire: the stored timers keep their
+// seqs, so the timers New armed (schedules) are renumbered after the
+// largest stored one, and e.timerSeq continues from there.
+func (e *Engine) orderTimers(g *Globals, recs []RecordState) {
+	var top uint64
+	for i := range recs {
+		for _, ms := range recs[i].Members {
+			for _, seq := range ms.DateSeqs {
+				top = max(top, seq)
+			}
+		}
+		for _, es := range recs[i].Enrollments {
+			top = max(top, es.TimerSeq)
+		}
+	}
+	if g != nil {
+		for _, s := range g.Schedules {
+			top = max(top, s.Seq)
+		}
+	}
+	armed := append([]timer(nil), e.timers...)
+	sort.Slice(armed, func(i, j int) bool { return armed[i].seq < armed[j].seq })
+	e.timers, e.timerSeq = nil, max(e.timerSeq, top)
+	for _, tm := range armed {
+		e.timerSeq++
+		tm.seq = e.timerSeq
+		e.timers.push(tm)
+	}
+}
+
+// restoredSeq is the seq of a restored timer: the stored one, or, for
+// state written before seqs were kept (0), the next one.
+func (e *Engine) restoredSeq(stored uint64) uint64 {
+	if stored != 0 {
+		return stored
+	}
+	e.timerSeq++
+	return e.timerSeq
+}
+
+// orderWaiting puts a restored record's waiting enrollments in the order
+// they began to wait (RecordState.Waiting); those it does not list (state
+// written before it was kept) stay in start order, after them.
+func orderWaiting(rec *record, order []uint64) {
+	if len(order) == 0 || len(rec.waiting) < 2 {
+		return
+	}
+	rank := make(map[uint64]int, len(order))
+	for i, seq := range order {
+		rank[seq] = i + 1
+	}
+	at := func(a *enrollment) int {
+		if r, ok := rank[a.seq]; ok {
+			return r
+		}
+		return len(order) + 1
+	}
+	sort.SliceStable(rec.waiting, func(i, j int) bool { return at(rec.waiting[i]) < at(rec.waiting[j]) })
+}
+
 // restoreSchedules replaces the schedule timers New armed with the stored
 // ones of the same workflow and trigger, so an occurrence that came due
 // while the engine was down fires late instead of being skipped.
 func (e *Engine) restoreSchedules(stored []ScheduleState) {
 	type key struct{ w, trig int }
-	keep := map[key]time.Time{}
+	keep := map[key]ScheduleState{}
 	for _, s := range stored {
 		w, ok := e.wfIndex[s.Workflow]
 		if ok && s.Trigger < len(e.prog.Workflows[w].Triggers) && e.prog.Workflows[w].Triggers[s.Trigger].Kind == bytecode.TriggerSchedule {
-			keep[key{w, s.Trigger}] = s.Due
+			keep[key{w, s.Trigger}] = s
 		}
 	}
 	if len(keep) == 0 {
@@ -547,9 +625,12 @@ func (e *Engine) restoreSchedules(stored []ScheduleState) {
 		}
 		e.timers.push(tm)
 	}
-	for k, due := range keep {
-		e.timerSeq++
-		e.timers.push(timer{due: due, seq: e.timerSeq, w: k.w, trig: k.trig})
+	for _, s := range stored { // in stored order, not the map's: seqs given to old state are deterministic
+		w, ok := e.wfIndex[s.Workflow]
+		if k := (key{w, s.Trigger}); ok && keep[k] == s {
+			e.timers.push(timer{due: s.Due, seq: e.restoredSeq(s.Seq), w: w, trig: s.Trigger})
+			delete(keep, k)
+		}
 	}
 }
 

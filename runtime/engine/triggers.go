@@ -111,6 +111,7 @@ func (e *Engine) armDates(w int, rec *record) {
 		e.timerSeq++
 		m.dates[i] = dateTimer{due: due, seq: e.timerSeq}
 		e.timers.push(timer{due: due, seq: e.timerSeq, w: w, trig: i, rec: rec})
+		e.touch(rec) // the membership changed even when rec did not
 	}
 }
 

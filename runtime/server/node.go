@@ -86,6 +86,11 @@ type Options struct {
 	// OwnsID, if set, is passed to the node's engines (engine.Options):
 	// the ids a create step may give new records.
 	OwnsID func(typ, id string) bool
+	// Switch, if set, says whether a workflow was enabled or disabled
+	// elsewhere (ok false: never switched): at every load the node's
+	// engine is brought to that state before it runs anything
+	// (runtime/cluster: a workflow switched through any node's API).
+	Switch func(workflow string) (on, ok bool)
 }
 
 // engineOptions are the engine options every engine of the node shares.
@@ -248,7 +253,7 @@ func (n *Node) compactLoop() {
 // load builds an engine for prog from the store and commits what loading
 // changed (enrollments moved to new versions, new workflows enabled).
 func (n *Node) load(prog *bytecode.Program) (*version, error) {
-	g, recs, err := loadState(n.opts.Store)
+	g, recs, err := LoadState(n.opts.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -298,8 +303,25 @@ func (n *Node) load(prog *bytecode.Program) (*version, error) {
 			"workflow", es.Workflow, "record", es.Type+"/"+es.ID, "step", es.Step, "version", es.Version)
 	}
 	for _, name := range fresh {
+		if on, ok := n.switched(name); ok && !on {
+			continue
+		}
 		if err := eng.Enable(name); err != nil {
 			n.log.Warn("new workflow not enabled", "workflow", name, "err", err)
+		}
+	}
+	if n.opts.Switch != nil {
+		for _, wf := range prog.Workflows {
+			on, ok := n.opts.Switch(wf.Name)
+			switch {
+			case !ok || on == eng.Enabled(wf.Name):
+			case on:
+				if err := eng.Enable(wf.Name); err != nil {
+					n.log.Warn("workflow not enabled", "workflow", wf.Name, "err", err)
+				}
+			default:
+				eng.Disable(wf.Name)
+			}
 		}
 	}
 	v := &version{prog: prog, eng: eng, dec: ingest.NewDecoder(prog), loaded: time.Now(), olds: olds}
@@ -324,51 +346,6 @@ func (n *Node) load(prog *bytecode.Program) (*version, error) {
 	return v, nil
 }
 
-// LoadState reads the whole state of a store, as engine.Restore takes it.
-func LoadState(st store.Store) (*engine.Globals, []engine.RecordState, error) { return loadState(st) }
-
-// loadState reads the whole state from a store.
-func loadState(st store.Store) (*engine.Globals, []engine.RecordState, error) {
-	var g *engine.Globals
-	data, err := st.Globals()
-	if err != nil {
-		return nil, nil, err
-	}
-	if data != nil {
-		g = &engine.Globals{}
-		if err := json.Unmarshal(data, g); err != nil {
-			return nil, nil, fmt.Errorf("store: globals: %v", err)
-		}
-	}
-	var recs []engine.RecordState
-	index := map[string]int{}
-	err = st.Records(func(r store.Record) error {
-		var rs engine.RecordState
-		if err := json.Unmarshal(r.State, &rs); err != nil {
-			return fmt.Errorf("store: record %s/%s: %v", r.Type, r.ID, err)
-		}
-		index[rs.Key()] = len(recs)
-		recs = append(recs, rs)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	err = st.Enrollments(func(e store.Enrollment) error {
-		i, ok := index[e.Type+"/"+e.ID]
-		if !ok {
-			return nil
-		}
-		var es engine.EnrollmentState
-		if err := json.Unmarshal(e.State, &es); err != nil {
-			return fmt.Errorf("store: enrollment %d: %v", e.Seq, err)
-		}
-		recs[i].Enrollments = append(recs[i].Enrollments, es)
-		return nil
-	})
-	return g, recs, err
-}
-
 // commit writes the engine's delta, with the client ids, in one
 // transaction, after the writes already in b.
 func (n *Node) commit(eng *engine.Engine, clientIDs []string, b *store.Batch) error {
@@ -384,77 +361,6 @@ func (n *Node) commit(eng *engine.Engine, clientIDs []string, b *store.Batch) er
 	err := n.opts.Store.Commit(b)
 	n.metrics.commit.Observe(time.Since(start).Seconds())
 	return err
-}
-
-// Timer keys: a record's timers start with "type/id/", so deleting the
-// record deletes them; each ends with "/" so one is never a prefix of
-// another.
-func enrollTimerKey(es *engine.EnrollmentState) string {
-	return fmt.Sprintf("%s/%s/enr/%d/", es.Type, es.ID, es.Seq)
-}
-
-// deltaBatch turns an engine delta into store writes.
-func deltaBatch(d *engine.Delta, b *store.Batch) error {
-	for i := range d.Records {
-		rs := d.Records[i]
-		if rs.Deleted {
-			b.DeleteRecord(rs.Type, rs.ID)
-			continue
-		}
-		ens := rs.Enrollments
-		rs.Enrollments = nil
-		data, err := json.Marshal(rs)
-		if err != nil {
-			return err
-		}
-		b.PutRecord(store.Record{Type: rs.Type, ID: rs.ID, State: data})
-		b.DeleteTimers(rs.Type + "/" + rs.ID + "/date/")
-		for wf, ms := range rs.Members {
-			for trig, due := range ms.Dates {
-				b.PutTimer(store.Timer{Key: fmt.Sprintf("%s/%s/date/%s/%d/", rs.Type, rs.ID, wf, trig), Due: due})
-			}
-		}
-		for j := range ens {
-			es := &ens[j]
-			data, err := json.Marshal(es)
-			if err != nil {
-				return err
-			}
-			b.PutEnrollment(store.Enrollment{Type: es.Type, ID: es.ID, Seq: es.Seq, Workflow: es.Workflow, Version: es.Version,
-				Step: es.Step, Current: es.Status.Current(), State: data})
-			if es.Due.IsZero() {
-				b.DeleteTimers(enrollTimerKey(es))
-			} else {
-				b.PutTimer(store.Timer{Key: enrollTimerKey(es), Due: es.Due})
-			}
-		}
-	}
-	for _, en := range d.Log {
-		data, err := json.Marshal(en.LogEntry)
-		if err != nil {
-			return err
-		}
-		b.AppendLog(store.LogEntry{Workflow: en.Workflow, Record: en.Record, Data: data})
-	}
-	for _, ef := range d.Outbox {
-		data, err := json.Marshal(ef)
-		if err != nil {
-			return err
-		}
-		b.AppendOutbox(data)
-	}
-	if g := d.Globals; g != nil {
-		data, err := json.Marshal(g)
-		if err != nil {
-			return err
-		}
-		b.PutGlobals(data)
-		b.DeleteTimers("sched/")
-		for _, s := range g.Schedules {
-			b.PutTimer(store.Timer{Key: fmt.Sprintf("sched/%s/%d/", s.Workflow, s.Trigger), Due: s.Due})
-		}
-	}
-	return nil
 }
 
 // ErrStopped is returned for requests made after the node stopped.
@@ -680,3 +586,11 @@ func (n *Node) Close() error {
 
 // Done is closed when the node has stopped.
 func (n *Node) Done() <-chan struct{} { return n.done }
+
+// switched says how Options.Switch last set a workflow (ok false: never).
+func (n *Node) switched(workflow string) (on, ok bool) {
+	if n.opts.Switch == nil {
+		return false, false
+	}
+	return n.opts.Switch(workflow)
+}

@@ -10,6 +10,20 @@
 // record triggers nothing and is not a failure. `enable WORKFLOW` enables a
 // workflow: the workflows a test enables start that test disabled, so
 // records can exist before `enroll existing` runs.
+//
+// With Options.Store a run is durable (the conformance suite runs so over
+// the embedded store and PostgreSQL): each test block's engine runs in
+// durable mode over a store of its own, and after every statement that
+// can change state (at, advance, upsert, delete, event, associate, hook,
+// enable, enroll) the engine's delta is committed to the store, as
+// `wf serve` commits a group, and the engine is rebuilt from the store
+// alone, as `wf serve` rebuilds it at start: a new engine restored from
+// what the store holds. The statements after it run on the rebuilt
+// engine, so every expectation reads state that went through the store;
+// emails, webhooks and created records are read from the store's outbox.
+// A rebuilt engine whose state (engine.Export) differs from the one it
+// replaces fails the statement, naming the first record that differs.
+// `wf test` runs in memory.
 package wftest
 
 import (
@@ -25,6 +39,7 @@ import (
 	"github.com/wflang/wf/runtime/code"
 	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/ingest"
+	"github.com/wflang/wf/runtime/store"
 	"github.com/wflang/wf/value"
 )
 
@@ -44,6 +59,10 @@ type Options struct {
 	// secrets and no registered Go functions (so `code js` runs, and
 	// `code go` fails naming the missing function).
 	Code func(engine.CodeCall) engine.CodeResult
+	// Store, if set, makes the run durable (see the package comment): it
+	// is called once per test block for an empty store, which the run
+	// closes when the block ends. Nil runs every block in memory.
+	Store func() (store.Store, error)
 }
 
 // FakeHTTP answers every outgoing webhook with status 200 and an empty
@@ -82,10 +101,16 @@ type run struct {
 	clock  *clock.Virtual
 	eng    *engine.Engine
 	result *Result
+
+	// Durable runs (Options.Store).
+	st     store.Store
+	eo     engine.Options // what every engine of the test is made with, but Disabled
+	muted  bool           // rebuilding: what the new engine traces was traced already
+	broken bool           // the store failed: the test stops
 }
 
-func runTest(p *bytecode.Program, t *bytecode.Test, opts Options) Result {
-	res := Result{Name: t.Name, File: t.File, Line: t.Line}
+func runTest(p *bytecode.Program, t *bytecode.Test, opts Options) (res Result) {
+	res = Result{Name: t.Name, File: t.File, Line: t.Line}
 	start := Start
 	if len(t.Stmts) > 0 && t.Stmts[0].Kind == bytecode.TestAt {
 		start = time.UnixMilli(t.Stmts[0].Time).UTC()
@@ -99,21 +124,57 @@ func runTest(p *bytecode.Program, t *bytecode.Test, opts Options) Result {
 		eo.Code = (&code.Runner{}).Hook()
 	}
 	if opts.Trace != nil {
-		eo.Trace = func(ev engine.TraceEvent) { opts.Trace(t.Name, ev) }
+		// One trace across the engines of a durable run: the engines
+		// rebuilt from the store add what happened after them.
+		eo.Trace = func(ev engine.TraceEvent) {
+			if !r.muted {
+				opts.Trace(t.Name, ev)
+			}
+		}
 	}
+	if opts.Store != nil {
+		st, err := opts.Store()
+		if err != nil {
+			res.Failures = append(res.Failures, Failure{Line: t.Line, Message: "cannot open the store: " + err.Error()})
+			return res
+		}
+		defer func() {
+			if err := st.Close(); err != nil {
+				res.Failures = append(res.Failures, Failure{Line: t.Line, Message: "closing the store: " + err.Error()})
+				res.Passed = false
+			}
+		}()
+		r.st, eo.Durable = st, true
+	}
+	r.eo = eo
 	eng, err := engine.New(p, eo)
 	if err != nil {
 		res.Failures = append(res.Failures, Failure{Line: t.Line, Message: "cannot start the engine: " + err.Error()})
 		return res
 	}
 	r.eng = eng
+	if r.st != nil {
+		// Load the empty store and commit, as a node starting on it
+		// does, then rebuild from the store.
+		if err := r.start(); err != nil {
+			res.Failures = append(res.Failures, Failure{Line: t.Line, Message: "durable start: " + err.Error()})
+			return res
+		}
+	}
 	for i := range t.Stmts {
-		r.stmt(&t.Stmts[i])
+		st := &t.Stmts[i]
+		r.stmt(st)
+		if r.st != nil && changesState(st.Kind) {
+			r.persist(st)
+		}
+		if r.broken {
+			break
+		}
 	}
 	res.Passed = len(res.Failures) == 0
 	if !res.Passed {
 		// What the runtime cannot do may be why the test failed: say so.
-		for _, w := range eng.Warnings() {
+		for _, w := range r.eng.Warnings() {
 			res.Failures = append(res.Failures, Failure{Line: t.Line, Col: 1, Message: "note: " + w})
 		}
 	}
@@ -274,7 +335,7 @@ func (r *run) expectEmail(st *bytecode.TestStmt) {
 	}
 	n := 0
 	var sent []string
-	for _, ef := range r.eng.Outbox() {
+	for _, ef := range r.outbox(st) {
 		if ef.Kind != engine.EffectEmail {
 			continue
 		}
@@ -298,7 +359,7 @@ func (r *run) expectEmail(st *bytecode.TestStmt) {
 func (r *run) expectWebhook(st *bytecode.TestStmt) {
 	n := 0
 	var called []string
-	for _, ef := range r.eng.Outbox() {
+	for _, ef := range r.outbox(st) {
 		if ef.Kind != engine.EffectWebhook {
 			continue
 		}
@@ -327,7 +388,7 @@ func (r *run) expectCreated(st *bytecode.TestStmt) {
 	tname := r.p.Types[st.Type].Name
 	n := 0
 	var made []string
-	for _, ef := range r.eng.Outbox() {
+	for _, ef := range r.outbox(st) {
 		id, ok := strings.CutPrefix(ef.Name, tname+"/")
 		if ef.Kind != engine.EffectCreated || !ok {
 			continue
