@@ -50,10 +50,11 @@ they are durably queued for their partition's owner, which applies them
 in order, each exactly once. Nodes publish DIR's program at start and on
 every edit (wf deploy publishes without a node), and every node switches
 to the newest version. --node-id names the node (default: host name and a
-random suffix); GET /v1/cluster shows the nodes and the partitions. Not
-yet in a cluster: incoming webhooks, manual enrollment, enable/disable
-(501), events matched by a unique property, associations across
-partitions, the dashboard.
+random suffix); GET /v1/cluster shows the nodes and the partitions.
+Enable/disable applies on every node; a manual enrollment is queued for
+the record's owner. Not yet in a cluster: incoming webhooks (501), events
+matched by a unique property, associations across partitions, the
+dashboard.
 
 The HTTP API (JSON):
 

@@ -2,12 +2,17 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/runtime/server"
+	"github.com/wflang/wf/runtime/store"
 )
 
 var _ server.Backend = (*Cluster)(nil)
@@ -111,14 +116,122 @@ func (c *Cluster) CallHook(name string, body map[string]any) (server.HookResult,
 	return server.HookResult{}, fmt.Errorf("incoming webhooks: %w", errNotRouted)
 }
 
-// Enroll is not routed in cluster mode yet.
+// Enroll queues a manual enrollment for the owner of the record's
+// partition, like a change: it returns once the request is durable, and
+// the owner enrolls the record in order with the record's changes (a
+// refusal — the record is missing, already enrolled — is logged there).
 func (c *Cluster) Enroll(workflow, typ, id string) error {
-	return fmt.Errorf("manual enrollment: %w", errNotRouted)
+	prog := c.Program()
+	obj := ""
+	for _, wf := range prog.Workflows {
+		if wf.Name == workflow {
+			obj = prog.Types[wf.Object].Name
+		}
+	}
+	switch {
+	case obj == "":
+		return fmt.Errorf("no workflow %s", workflow)
+	case typ != "" && typ != obj:
+		return fmt.Errorf("workflow %s is on %s, not %s", workflow, obj, typ)
+	}
+	data, err := json.Marshal(enrollRow{Op: enrollOp, Workflow: workflow, Type: obj, ID: id})
+	if err != nil {
+		return err
+	}
+	r := &acceptReq{rows: []inboxRow{{part: store.Partition(obj, id), data: data}}, out: make(chan acceptResult, 1)}
+	select {
+	case c.front.reqs <- r:
+	case <-c.ctx.Done():
+		return server.ErrStopped
+	}
+	return (<-r.out).err
 }
 
-// SetEnabled is not routed in cluster mode yet.
+// SetEnabled enables or disables a workflow on every node: the switch is
+// recorded in wf_switches and announced with NOTIFY; each node applies
+// it to its partitions (enabling runs enroll existing on each partition's
+// records), and a partition loaded later applies it before it runs. It
+// returns once this node's partitions have applied it.
 func (c *Cluster) SetEnabled(workflow string, on bool) error {
-	return fmt.Errorf("enabling and disabling workflows: %w", errNotRouted)
+	if !c.HasWorkflow(workflow) {
+		return fmt.Errorf("no workflow %s", workflow)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, c.db.Pool(), func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO wf_switches (workflow, enabled) VALUES ($1, $2)
+			ON CONFLICT (workflow) DO UPDATE SET enabled = $2, at = now()`, workflow, on); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_notify('wf_switch', $1)`, workflow)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("cluster: switching %s: %w", workflow, err)
+	}
+	return c.applySwitch(workflow, on)
+}
+
+// loadSwitches reads every switch.
+func (c *Cluster) loadSwitches(ctx context.Context) error {
+	rows, err := c.db.Pool().Query(ctx, `SELECT workflow, enabled FROM wf_switches`)
+	if err != nil {
+		return err
+	}
+	type sw struct {
+		Workflow string
+		Enabled  bool
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[sw])
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range all {
+		c.switches[s.Workflow] = s.Enabled
+	}
+	return nil
+}
+
+// switchNotified applies a switch another node announced.
+func (c *Cluster) switchNotified(workflow string) {
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	var on bool
+	if err := c.db.Pool().QueryRow(ctx, `SELECT enabled FROM wf_switches WHERE workflow = $1`, workflow).Scan(&on); err != nil {
+		c.log.Warn("reading a switch", "workflow", workflow, "err", err)
+		return
+	}
+	if err := c.applySwitch(workflow, on); err != nil {
+		c.log.Warn("applying a switch", "workflow", workflow, "err", err)
+	}
+}
+
+// applySwitch records a switch and applies it to every owned partition.
+func (c *Cluster) applySwitch(workflow string, on bool) error {
+	c.mu.Lock()
+	c.switches[workflow] = on
+	parts := make([]*partition, 0, len(c.parts))
+	for _, pt := range c.parts {
+		parts = append(parts, pt)
+	}
+	c.mu.Unlock()
+	var errs []error
+	for _, pt := range parts {
+		if err := pt.node.SetEnabled(workflow, on); err != nil && !errors.Is(err, server.ErrStopped) {
+			errs = append(errs, fmt.Errorf("partition %d: %w", pt.p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// switched is the partitions' server.Options.Switch.
+func (c *Cluster) switched(workflow string) (on, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	on, ok = c.switches[workflow]
+	return on, ok
 }
 
 // Workflows lists the running version's workflows, as a partition of

@@ -55,9 +55,11 @@
 //
 // An association between records of two partitions is refused (the
 // engines holding them are apart); events named by a unique property
-// instead of an id, incoming webhooks and manual enrollments are not
-// routed yet; enabling and disabling a workflow is answered 501. Those
-// are the next steps.
+// instead of an id and incoming webhooks are not routed yet (a hook
+// names its record by a property: it would have to go to every
+// partition). Those are the next steps. Enabling and disabling a
+// workflow (wf_switches, NOTIFY wf_switch) and manual enrollments (an
+// inbox row for the record's partition) work as on one node.
 package cluster
 
 import (
@@ -128,13 +130,14 @@ type Cluster struct {
 	log     *slog.Logger
 	metrics *server.Metrics
 
-	mu      sync.Mutex
-	parts   map[int]*partition
-	loading map[int]int64 // partitions claimed and still loading → epoch (renewed like the owned ones)
-	prog    *bytecode.Program
-	ver     int64 // wf_versions.seq of prog
-	live    int64 // the version every owned partition has loaded
-	stale   bool  // a reload of some partition failed; retried at the next tick
+	mu       sync.Mutex
+	parts    map[int]*partition
+	loading  map[int]int64   // partitions claimed and still loading → epoch (renewed like the owned ones)
+	switches map[string]bool // workflow → enabled, as switched through the API (wf_switches)
+	prog     *bytecode.Program
+	ver      int64 // wf_versions.seq of prog
+	live     int64 // the version every owned partition has loaded
+	stale    bool  // a reload of some partition failed; retried at the next tick
 
 	compacted  time.Time // when the node last compacted (lease loop only)
 	compacting sync.WaitGroup
@@ -186,7 +189,7 @@ func Start(prog *bytecode.Program, publishedBy string, opts Options) (*Cluster, 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &Cluster{opts: opts, db: opts.DB, id: opts.ID, log: opts.Logger.With("node", opts.ID),
-		metrics: opts.Node.Metrics, parts: map[int]*partition{}, loading: map[int]int64{}, ctx: ctx, stop: cancel}
+		metrics: opts.Node.Metrics, parts: map[int]*partition{}, loading: map[int]int64{}, switches: map[string]bool{}, ctx: ctx, stop: cancel}
 	if prog != nil {
 		if _, err := Publish(ctx, opts.DB, prog, publishedBy); err != nil {
 			cancel()
@@ -201,6 +204,10 @@ func Start(prog *bytecode.Program, publishedBy string, opts Options) (*Cluster, 
 	if latest == nil {
 		cancel()
 		return nil, errors.New("cluster: no version published yet: start a node with a directory or run wf deploy")
+	}
+	if err := c.loadSwitches(ctx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("cluster: reading workflow switches: %w", err)
 	}
 	c.prog, c.ver, c.live = latest, seq, seq
 	c.front = newFront(c)
@@ -519,6 +526,7 @@ func (c *Cluster) startPartition(p int, epoch int64) error {
 	o.Store = st
 	o.ClientIDsChecked = true
 	o.OwnsID = func(typ, id string) bool { return store.Partition(typ, id) == p }
+	o.Switch = c.switched
 	o.Logger = c.log.With("partition", p)
 	o.LogRetention, o.DedupeWindow = 0, 0 // compaction is the cluster's, not each partition's
 	c.mu.Lock()

@@ -300,3 +300,84 @@ workflow counter {
 		return r.Props["hits"] == float64(2), fmt.Sprint(r.Props)
 	})
 }
+
+// Enabling and disabling through one node switches the workflow on every
+// node's partitions, and a manual enrollment posted to any node reaches
+// the record's owner.
+func TestSwitchesAndEnrollAcrossNodes(t *testing.T) {
+	db := testDB(t)
+	prog := program(t, "testdata/switch.wf")
+	a, b := start(t, db, prog, "a"), start(t, db, prog, "b")
+	defer a.Close()
+	defer b.Close()
+	waitFor(t, 15*time.Second, "two nodes share the partitions", func() (bool, string) { return balanced(a, b) })
+
+	if err := a.SetEnabled("welcome", false); err != nil {
+		t.Fatal(err)
+	}
+	var body strings.Builder
+	for k := range 20 {
+		fmt.Fprintf(&body, `{"op":"upsert","type":"contact","id":"c%d","props":{"email":"c%d@x.io"}}`+"\n", k, k)
+	}
+	// Wait until b applied the switch too, then ingest through b.
+	waitFor(t, 10*time.Second, "b sees welcome disabled", func() (bool, string) {
+		on, ok := b.switched("welcome")
+		return ok && !on, fmt.Sprint(on, ok)
+	})
+	if _, err := b.Ingest([]byte(body.String())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "every contact applied, none welcomed", func() (bool, string) {
+		for k := range 20 {
+			r, ok, _ := a.Record("contact", fmt.Sprintf("c%d", k))
+			if !ok {
+				return false, fmt.Sprintf("c%d missing", k)
+			}
+			if r.Props["welcomed"] != nil {
+				t.Fatalf("c%d was welcomed while welcome was disabled: %v", k, r.Props)
+			}
+		}
+		return true, ""
+	})
+	// Enabling runs enroll existing on every partition, whichever node owns it.
+	if err := b.SetEnabled("welcome", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Enroll("bonus", "contact", "c3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Enroll("bonus", "deal", "c3"); err == nil || !strings.Contains(err.Error(), "is on contact, not deal") {
+		t.Errorf("enrolling a deal in a contact workflow: %v", err)
+	}
+	waitFor(t, 10*time.Second, "every contact welcomed once, c3 given its bonus", func() (bool, string) {
+		for k := range 20 {
+			r, _, _ := b.Record("contact", fmt.Sprintf("c%d", k))
+			want := any(nil)
+			if k == 3 {
+				want = float64(1)
+			}
+			if r.Props["welcomed"] != float64(1) || r.Props["bonus"] != want {
+				return false, fmt.Sprintf("c%d: %v", k, r.Props)
+			}
+		}
+		return true, ""
+	})
+	// A partition loaded after the switch (here: all of them, at a new
+	// node's start) applies it before it runs anything.
+	if err := a.SetEnabled("welcome", false); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, db, prog, "c")
+	defer c.Close()
+	waitFor(t, 15*time.Second, "three nodes share the partitions", func() (bool, string) { return balanced(a, b, c) })
+	if _, err := c.Ingest([]byte(`{"op":"upsert","type":"contact","id":"late","props":{"email":"late@x.io"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "late applied", func() (bool, string) {
+		r, ok, _ := c.Record("contact", "late")
+		return ok, fmt.Sprint(r.Props)
+	})
+	if r, _, _ := c.Record("contact", "late"); r.Props["welcomed"] != nil {
+		t.Errorf("late was welcomed after welcome was disabled: %v", r.Props)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -304,10 +305,6 @@ func (c *Cluster) pumpOnce() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	type work struct {
-		seqs []int64
-		data bytes.Buffer
-	}
 	todo := map[int]*work{}
 	n := 0
 	for rows.Next() {
@@ -323,9 +320,7 @@ func (c *Cluster) pumpOnce() (int, error) {
 			w = &work{}
 			todo[int(part)] = w
 		}
-		w.seqs = append(w.seqs, seq)
-		w.data.Write(bytes.TrimSpace(d))
-		w.data.WriteByte('\n')
+		w.add(seq, d)
 		n++
 	}
 	rows.Close()
@@ -337,30 +332,86 @@ func (c *Cluster) pumpOnce() (int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.apply(owned[p], w.seqs, w.data.Bytes())
+			for _, sg := range w.segs {
+				if !c.apply(owned[p], sg) {
+					return // the partition stopped: the rest stays for its next owner
+				}
+			}
 		}()
 	}
 	wg.Wait()
 	return n, nil
 }
 
-// apply applies a partition's inbox rows; the commit of their effects
-// deletes them. If the partition stopped meanwhile, they stay for its
-// next owner.
-func (c *Cluster) apply(pt *partition, seqs []int64, data []byte) {
-	items, err := pt.node.IngestThen(data, func() { pt.st.consume(seqs) })
+// work is one partition's share of a pump round: runs of changes, each
+// applied in one call, and the manual enrollments between them.
+type work struct {
+	segs []segment
+}
+
+type segment struct {
+	seqs   []int64
+	data   bytes.Buffer // JSON Lines of changes
+	enroll *enrollRow   // or a manual enrollment
+}
+
+// enrollOp marks an inbox row that is a manual enrollment, not a change.
+const enrollOp = "wf.enroll"
+
+type enrollRow struct {
+	Op       string `json:"op"`
+	Workflow string `json:"workflow"`
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+}
+
+func (w *work) add(seq int64, d []byte) {
+	d = bytes.TrimSpace(d)
+	if bytes.HasPrefix(d, []byte(`{"op":"`+enrollOp+`"`)) {
+		var e enrollRow
+		if json.Unmarshal(d, &e) == nil {
+			w.segs = append(w.segs, segment{seqs: []int64{seq}, enroll: &e})
+			return
+		}
+	}
+	if len(w.segs) == 0 || w.segs[len(w.segs)-1].enroll != nil {
+		w.segs = append(w.segs, segment{})
+	}
+	sg := &w.segs[len(w.segs)-1]
+	sg.seqs = append(sg.seqs, seq)
+	sg.data.Write(d)
+	sg.data.WriteByte('\n')
+}
+
+// apply applies a segment of a partition's inbox; the commit of its
+// effects deletes its rows. It reports false when the partition stopped
+// (its rows stay for the next owner).
+func (c *Cluster) apply(pt *partition, sg segment) bool {
+	consume := func() { pt.st.consume(sg.seqs) }
+	if e := sg.enroll; e != nil {
+		err := pt.node.EnrollThen(e.Workflow, e.Type, e.ID, consume)
+		if errors.Is(err, server.ErrStopped) {
+			return false
+		}
+		if err != nil {
+			c.log.Warn("a manual enrollment failed", "partition", pt.p, "workflow", e.Workflow, "record", e.Type+"/"+e.ID, "err", err)
+		}
+		return true
+	}
+	items, err := pt.node.IngestThen(sg.data.Bytes(), consume)
 	if err != nil {
 		select {
 		case <-pt.node.Done():
 		default:
 			c.log.Warn("applying the inbox", "partition", pt.p, "err", err)
 		}
-		return
+		return false
 	}
 	for _, it := range items {
 		if it.Status == "error" {
-			c.log.Warn("an accepted change failed to apply", "partition", pt.p, "inbox_seq", seqs[it.Line-1],
+			c.log.Warn("an accepted change failed to apply", "partition", pt.p, "inbox_seq", sg.seqs[it.Line-1],
 				"client_id", it.ClientID, "field", it.Field, "err", it.Error)
 		}
 	}
+	return true
 }

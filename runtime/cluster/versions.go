@@ -97,7 +97,7 @@ func (c *Cluster) listenOnce() error {
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(c.ctx, `LISTEN wf_version; LISTEN wf_inbox`); err != nil {
+	if _, err := conn.Exec(c.ctx, `LISTEN wf_version; LISTEN wf_inbox; LISTEN wf_switch`); err != nil {
 		return err
 	}
 	defer conn.Exec(context.Background(), `UNLISTEN *`)
@@ -121,6 +121,8 @@ func (c *Cluster) listenOnce() error {
 			}
 		case "wf_version":
 			c.checkVersion()
+		case "wf_switch":
+			go c.switchNotified(n.Payload) // not on the listener: it waits for the partitions
 		}
 	}
 }

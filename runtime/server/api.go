@@ -132,8 +132,16 @@ func (n *Node) CallHook(name string, body map[string]any) (HookResult, error) {
 }
 
 // Enroll enrolls a record in a workflow by hand.
-func (n *Node) Enroll(workflow, typ, id string) error {
+func (n *Node) Enroll(workflow, typ, id string) error { return n.EnrollThen(workflow, typ, id, nil) }
+
+// EnrollThen is Enroll that also calls then on the node's loop after the
+// enrollment (or its failure), before the group is committed, as
+// IngestThen does.
+func (n *Node) EnrollThen(workflow, typ, id string, then func()) error {
 	_, err := n.do(1, func(v *version) any {
+		if then != nil {
+			defer then()
+		}
 		for _, wf := range v.prog.Workflows {
 			if wf.Name == workflow && typ != "" && v.prog.Types[wf.Object].Name != typ {
 				return errors.New("workflow " + workflow + " is on " + v.prog.Types[wf.Object].Name + ", not " + typ)

@@ -101,7 +101,7 @@ import (
 
 // SchemaVersion is the version of the schema this code writes:
 // len(migrations).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[i] takes the schema from version i to i+1.
 var migrations = []string{
@@ -202,6 +202,15 @@ CREATE TABLE wf_versions (
 	program      bytea NOT NULL,
 	published_at timestamptz NOT NULL DEFAULT now(),
 	published_by text
+);
+`,
+	// 2: workflows enabled or disabled through a cluster's API, which
+	// every partition applies (runtime/cluster).
+	`
+CREATE TABLE wf_switches (
+	workflow text COLLATE "C" PRIMARY KEY,
+	enabled  boolean NOT NULL,
+	at       timestamptz NOT NULL DEFAULT now()
 );
 `,
 }
