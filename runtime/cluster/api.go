@@ -134,6 +134,9 @@ func (c *Cluster) Enroll(workflow, typ, id string) error {
 	case typ != "" && typ != obj:
 		return fmt.Errorf("workflow %s is on %s, not %s", workflow, obj, typ)
 	}
+	if on, ok := c.switched(workflow); ok && !on {
+		return fmt.Errorf("workflow %s is not enabled", workflow)
+	}
 	data, err := json.Marshal(enrollRow{Op: enrollOp, Workflow: workflow, Type: obj, ID: id})
 	if err != nil {
 		return err
@@ -146,6 +149,10 @@ func (c *Cluster) Enroll(workflow, typ, id string) error {
 	}
 	return (<-r.out).err
 }
+
+// QueuesEnrollments tells the HTTP API that Enroll only queues the
+// enrollment (answered 202 "accepted").
+func (c *Cluster) QueuesEnrollments() bool { return true }
 
 // SetEnabled enables or disables a workflow on every node: the switch is
 // recorded in wf_switches and announced with NOTIFY; each node applies

@@ -363,12 +363,22 @@ func (c *Cluster) renew() error {
 	for _, p := range renewed {
 		kept[int(p)] = true
 	}
-	for _, p := range parts {
-		if !kept[int(p)] {
+	for i, p := range parts {
+		if kept[int(p)] {
+			continue
+		}
+		// Not renewed: lost, unless the partition was released meanwhile.
+		c.mu.Lock()
+		pt := c.parts[int(p)]
+		if pt != nil && pt.epoch == epochs[i] {
+			delete(c.parts, int(p))
+		} else {
+			pt = nil
+		}
+		c.mu.Unlock()
+		if pt != nil {
 			c.log.Warn("lease lost; stopping the partition", "partition", p)
-			if pt := c.take(int(p)); pt != nil {
-				go c.stopPartition(pt) // its commits already fail the fence
-			}
+			go c.stopPartition(pt) // its commits already fail the fence
 		}
 	}
 	return nil

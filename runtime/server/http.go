@@ -109,6 +109,10 @@ func NewHandler(n Backend, token string, log *slog.Logger) http.Handler {
 		if err := n.Enroll(r.PathValue("name"), body.Type, body.ID); err != nil {
 			return errCode(err), apiError{Error: err.Error()}
 		}
+		if q, ok := n.(interface{ QueuesEnrollments() bool }); ok && q.QueuesEnrollments() {
+			// A cluster queues the enrollment for the record's owner.
+			return http.StatusAccepted, map[string]string{"status": "accepted"}
+		}
 		return http.StatusOK, map[string]string{"status": "enrolled"}
 	})
 	route("GET /v1/workflows", func(w http.ResponseWriter, r *http.Request) (int, any) {
