@@ -174,7 +174,7 @@ func (c *Cluster) SetEnabled(workflow string, on bool) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("cluster: switching %s: %w", workflow, err)
+		return fmt.Errorf("cluster: switching %s: %w: %w", workflow, server.ErrUnavailable, err)
 	}
 	return c.applySwitch(workflow, on)
 }

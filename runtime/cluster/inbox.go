@@ -253,7 +253,7 @@ func (f *front) commit(group []*acceptReq) ([][]bool, error) {
 	})
 	f.c.metrics.ObserveCommit(time.Since(start))
 	if err != nil {
-		return dups, fmt.Errorf("cluster: accepting changes: %w", err)
+		return dups, fmt.Errorf("cluster: accepting changes: %w: %w", server.ErrUnavailable, err)
 	}
 	return dups, nil
 }

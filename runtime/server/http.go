@@ -34,6 +34,11 @@ type Backend interface {
 	Done() <-chan struct{}
 }
 
+// ErrUnavailable is wrapped by the errors of a backend that cannot answer
+// now but may later (its database is unreachable): answered 503, so a
+// client retries.
+var ErrUnavailable = errors.New("unavailable")
+
 // ErrUnsupported is wrapped by the errors of what a backend does not do.
 var ErrUnsupported = errors.New("not supported")
 
@@ -217,7 +222,7 @@ func errCode(err error) int {
 	if errors.Is(err, ErrUnsupported) {
 		return http.StatusNotImplemented
 	}
-	if errors.Is(err, ErrStopped) || strings.HasPrefix(err.Error(), "commit failed") {
+	if errors.Is(err, ErrStopped) || errors.Is(err, ErrUnavailable) || strings.HasPrefix(err.Error(), "commit failed") {
 		return http.StatusServiceUnavailable
 	}
 	if strings.Contains(err.Error(), "no workflow") || strings.Contains(err.Error(), "no incoming webhook") ||
