@@ -51,10 +51,10 @@ in order, each exactly once. Nodes publish DIR's program at start and on
 every edit (wf deploy publishes without a node), and every node switches
 to the newest version. --node-id names the node (default: host name and a
 random suffix); GET /v1/cluster shows the nodes and the partitions.
-Enable/disable applies on every node; a manual enrollment is queued for
-the record's owner. Not yet in a cluster: incoming webhooks (501), events
-matched by a unique property, associations across partitions, the
-dashboard.
+Enable/disable applies on every node; a manual enrollment, an event
+matched by a unique property and an incoming webhook are queued for the
+record's owner. Not yet in a cluster: associations across partitions,
+the dashboard.
 
 The HTTP API (JSON):
 

@@ -109,11 +109,49 @@ func (c *Cluster) Log(workflow string, after uint64, limit int) ([]server.LogJSO
 	return server.StoredLog(c.db, workflow, after, limit)
 }
 
-var errNotRouted = fmt.Errorf("%w in cluster mode yet", server.ErrUnsupported)
-
-// CallHook is not routed in cluster mode yet.
+// CallHook routes an incoming webhook call to the owner of the record it
+// names (by the unique index): it returns once the call is durably
+// queued there, saying which record it matched; the owner then runs it
+// as one node would. A call that names no record is answered at once,
+// as on one node (not matched, with the reason).
 func (c *Cluster) CallHook(name string, body map[string]any) (server.HookResult, error) {
-	return server.HookResult{}, fmt.Errorf("incoming webhooks: %w", errNotRouted)
+	prog, _, hookEng := c.front.version()
+	if hookEng == nil {
+		return server.HookResult{}, errors.New("cluster: no engine for the running version")
+	}
+	typ, slot, key, err := hookEng.HookKey(name, body)
+	if err != nil {
+		return server.HookResult{}, err
+	}
+	t := prog.Types[typ]
+	match := t.Props[slot].Name + " = " + key.String()
+	l := lookup{t.Name, t.Props[slot].Name, uniqueKey(key)}
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	found, err := c.resolve(ctx, []lookup{l})
+	if err != nil {
+		return server.HookResult{}, fmt.Errorf("cluster: resolving %s: %w: %w", match, server.ErrUnavailable, err)
+	}
+	id, ok := found[l]
+	if key.IsEmpty() || !ok {
+		return server.HookResult{Reason: fmt.Sprintf("no %s has %s; nothing was triggered", t.Name, match)}, nil
+	}
+	data, err := json.Marshal(map[string]any{"op": "hook", "hook": name, "body": body})
+	if err != nil {
+		return server.HookResult{}, err
+	}
+	r := &acceptReq{rows: []inboxRow{{part: store.Partition(t.Name, id), data: data}}, out: make(chan acceptResult, 1)}
+	select {
+	case c.front.reqs <- r:
+	case <-c.ctx.Done():
+		return server.HookResult{}, server.ErrStopped
+	}
+	if err := (<-r.out).err; err != nil {
+		return server.HookResult{}, err
+	}
+	rec := t.Name + "/" + id
+	return server.HookResult{Matched: true, Record: rec,
+		Reason: "matched " + rec + " by " + match + "; queued for the record's owner, which runs the call"}, nil
 }
 
 // Enroll queues a manual enrollment for the owner of the record's

@@ -14,7 +14,8 @@ import (
 // clients post batches of 1,000 upserts, spread over the nodes, and the
 // clock stops when every change has been applied by its partition's
 // owner (the inbox is empty). Each change is one contact's upsert that a
-// workflow reads (enroll when score >= 50), so changes run the engine.
+// workflow reads (enroll when score >= 50), so changes run the engine,
+// with an email, so the unique index is kept too.
 func BenchmarkClusterIngest(b *testing.B) {
 	for _, n := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
@@ -45,7 +46,7 @@ func BenchmarkClusterIngest(b *testing.B) {
 			for k := range 8 {
 				var s strings.Builder
 				for i := range batch {
-					fmt.Fprintf(&s, `{"op":"upsert","type":"contact","id":"c%d-%d","props":{"score":%d}}`+"\n", k, i, (i*7)%100)
+					fmt.Fprintf(&s, `{"op":"upsert","type":"contact","id":"c%d-%d","props":{"score":%d,"email":"c%d-%d@x.io"}}`+"\n", k, i, (i*7)%100, k, i)
 				}
 				body = append(body, s.String())
 			}

@@ -54,12 +54,12 @@
 // # What one node does that a cluster does not yet
 //
 // An association between records of two partitions is refused (the
-// engines holding them are apart); events named by a unique property
-// instead of an id and incoming webhooks are not routed yet (a hook
-// names its record by a property: it would have to go to every
-// partition). Those are the next steps. Enabling and disabling a
-// workflow (wf_switches, NOTIFY wf_switch) and manual enrollments (an
-// inbox row for the record's partition) work as on one node.
+// engines holding them are apart): the next step. Enabling and
+// disabling a workflow (wf_switches, NOTIFY wf_switch), manual
+// enrollments (an inbox row for the record's partition), and events and
+// incoming webhooks that name their record by a unique value (routed by
+// the unique index, unique.go) work as on one node, except that a value
+// is found only once the change that set it has been applied.
 package cluster
 
 import (
@@ -132,8 +132,10 @@ type Cluster struct {
 
 	mu       sync.Mutex
 	parts    map[int]*partition
-	loading  map[int]int64   // partitions claimed and still loading → epoch (renewed like the owned ones)
-	switches map[string]bool // workflow → enabled, as switched through the API (wf_switches)
+	loading  map[int]int64       // partitions claimed and still loading → epoch (renewed like the owned ones)
+	switches map[string]bool     // workflow → enabled, as switched through the API (wf_switches)
+	uniq     map[string][]string // uniqueProps(prog), for uniqProg
+	uniqProg *bytecode.Program
 	prog     *bytecode.Program
 	ver      int64 // wf_versions.seq of prog
 	live     int64 // the version every owned partition has loaded
@@ -221,6 +223,16 @@ func Start(prog *bytecode.Program, publishedBy string, opts Options) (*Cluster, 
 	go c.listen()
 	go c.front.loop()
 	return c, nil
+}
+
+// uniqueProps returns the running version's unique properties by type.
+func (c *Cluster) uniqueProps() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.uniqProg != c.prog {
+		c.uniq, c.uniqProg = uniqueProps(c.prog), c.prog
+	}
+	return c.uniq
 }
 
 // poke wakes the pump.
@@ -531,7 +543,7 @@ func (c *Cluster) release(ctx context.Context, pt *partition) {
 // startPartition loads a claimed partition and starts its work.
 func (c *Cluster) startPartition(p int, epoch int64) error {
 	start := time.Now()
-	st := &partStore{db: c.db, commits: c.commits, p: p, epoch: epoch}
+	st := &partStore{db: c.db, commits: c.commits, uniques: c.uniqueProps, p: p, epoch: epoch}
 	o := c.opts.Node
 	o.Store = st
 	o.ClientIDsChecked = true

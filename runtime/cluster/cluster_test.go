@@ -381,3 +381,75 @@ func TestSwitchesAndEnrollAcrossNodes(t *testing.T) {
 		t.Errorf("late was welcomed after welcome was disabled: %v", r.Props)
 	}
 }
+
+// Events that name their record by a unique property, and incoming
+// webhooks, reach the owner of the record that has the value, whichever
+// node takes them; a value no record has is refused with the reason, and
+// a value a record no longer has no longer routes to it.
+func TestRoutingByUniqueValue(t *testing.T) {
+	db := testDB(t)
+	prog := program(t, "testdata/hooks.wf")
+	a, b := start(t, db, prog, "a"), start(t, db, prog, "b")
+	defer a.Close()
+	defer b.Close()
+	waitFor(t, 15*time.Second, "two nodes share the partitions", func() (bool, string) { return balanced(a, b) })
+	var seed strings.Builder
+	for k := range 10 {
+		fmt.Fprintf(&seed, `{"op":"upsert","type":"deal","id":"d%d","props":{"order_id":"o-%d"}}`+"\n", k, k)
+		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","props":{"email":"c%d@x.io"}}`+"\n", k, k)
+	}
+	if _, err := a.Ingest([]byte(seed.String())); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the records applied", func() (bool, string) {
+		var n int64
+		err := db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM wf_unique`).Scan(&n)
+		return err == nil && n == 20, fmt.Sprint(n, err)
+	})
+
+	res, err := b.CallHook("order_paid", map[string]any{"order": map[string]any{"id": "o-3", "total": 12}})
+	if err != nil || !res.Matched || res.Record != "deal/d3" {
+		t.Fatalf("CallHook(o-3) = %+v, %v", res, err)
+	}
+	res, err = a.CallHook("order_paid", map[string]any{"order": map[string]any{"id": "o-99"}})
+	if err != nil || res.Matched || !strings.Contains(res.Reason, `no deal has order_id = o-99`) {
+		t.Errorf("CallHook(o-99) = %+v, %v", res, err)
+	}
+	items, err := a.Ingest([]byte(`{"op":"event","event":"ping","type":"contact","match":{"email":"c5@x.io"},"props":{"n":1}}
+{"op":"hook","hook":"order_paid","body":{"order":{"id":"o-4"}}}
+{"op":"event","event":"ping","type":"contact","match":{"email":"nobody@x.io"},"props":{"n":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		got = append(got, it.Status)
+	}
+	if strings.Join(got, " ") != "accepted accepted error" || !strings.Contains(items[2].Error, "no contact has email = nobody@x.io") {
+		t.Errorf("items = %+v", items)
+	}
+	waitFor(t, 10*time.Second, "d3 and d4 paid once, c5 hit once", func() (bool, string) {
+		d3, _, _ := a.Record("deal", "d3")
+		d4, _, _ := a.Record("deal", "d4")
+		c5, _, _ := b.Record("contact", "c5")
+		return d3.Props["paid"] == float64(1) && d4.Props["paid"] == float64(1) && c5.Props["hits"] == float64(1),
+			fmt.Sprint(d3.Props, d4.Props, c5.Props)
+	})
+
+	// c5 changes its email: the old one no longer routes, the new one does.
+	if _, err := b.Ingest([]byte(`{"op":"upsert","type":"contact","id":"c5","props":{"email":"new5@x.io"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the index follows the change", func() (bool, string) {
+		items, err := a.Ingest([]byte(`{"op":"event","event":"ping","type":"contact","match":{"email":"new5@x.io"},"props":{"n":1}}`))
+		return err == nil && items[0].Status == Accepted, fmt.Sprint(items, err)
+	})
+	items, _ = a.Ingest([]byte(`{"op":"event","event":"ping","type":"contact","match":{"email":"c5@x.io"},"props":{"n":1}}`))
+	if items[0].Status != "error" {
+		t.Errorf("the old email still routes: %+v", items[0])
+	}
+	waitFor(t, 10*time.Second, "c5 hit twice", func() (bool, string) {
+		c5, _, _ := a.Record("contact", "c5")
+		return c5.Props["hits"] == float64(2), fmt.Sprint(c5.Props)
+	})
+}

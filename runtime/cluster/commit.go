@@ -24,6 +24,7 @@ type commitReq struct {
 	part     int
 	epoch    int64
 	consumed []int64
+	unique   uniqueWrites
 	done     chan error
 }
 
@@ -138,6 +139,7 @@ func (m *committer) try(group []*commitReq) (map[int]bool, error) {
 		parts    []int32
 		epochs   []int64
 		consumed []int64
+		unique   uniqueWrites
 	)
 	all.SetTime(group[0].b.Time())
 	for _, r := range group {
@@ -147,6 +149,8 @@ func (m *committer) try(group []*commitReq) (map[int]bool, error) {
 		parts = append(parts, int32(r.part))
 		epochs = append(epochs, r.epoch)
 		consumed = append(consumed, r.consumed...)
+		unique.records = append(unique.records, r.unique.records...)
+		unique.rows = append(unique.rows, r.unique.rows...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -180,7 +184,7 @@ func (m *committer) try(group []*commitReq) (map[int]bool, error) {
 				return err
 			}
 		}
-		return nil
+		return unique.write(ctx, tx)
 	})
 	var fe *fenceError
 	if errors.As(err, &fe) {

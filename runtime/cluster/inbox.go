@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/ingest"
 	"github.com/wflang/wf/runtime/server"
 	"github.com/wflang/wf/runtime/store"
@@ -33,6 +34,7 @@ type front struct {
 	done chan struct{}
 	dec  *ingest.Decoder
 	prog *bytecode.Program
+	hook *engine.Engine // an empty engine of prog: HookKey only
 }
 
 type acceptReq struct {
@@ -57,15 +59,20 @@ func newFront(c *Cluster) *front {
 
 func (f *front) close() {}
 
-// decoder returns a decoder for the cluster's current program.
-func (f *front) decoder() *ingest.Decoder {
+// version returns the cluster's current program with its decoder and an
+// engine without records for computing incoming webhooks' keys.
+func (f *front) version() (*bytecode.Program, *ingest.Decoder, *engine.Engine) {
 	prog := f.c.Program()
 	f.c.mu.Lock()
 	defer f.c.mu.Unlock()
 	if f.prog != prog {
-		f.prog, f.dec = prog, ingest.NewDecoder(prog)
+		eng, err := engine.New(prog, engine.Options{})
+		if err != nil { // cannot happen for a program the nodes loaded
+			eng = nil
+		}
+		f.prog, f.dec, f.hook = prog, ingest.NewDecoder(prog), eng
 	}
-	return f.dec
+	return f.prog, f.dec, f.hook
 }
 
 // Ingest decodes data (one change, a JSON array, or JSON Lines) against
@@ -74,19 +81,41 @@ func (f *front) decoder() *ingest.Decoder {
 // with one Item per change in input order: "accepted", "duplicate" (its
 // client id was accepted before) or "error".
 func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
-	changes, err := c.front.decoder().Decode(data)
+	prog, dec, hookEng := c.front.version()
+	changes, err := dec.Decode(data)
 	var items []server.Item
 	if err != nil {
 		for _, e := range err.(ingest.Errors) {
 			items = append(items, server.Item{Line: e.Line, Status: "error", Field: e.Field, Error: e.Msg})
 		}
 	}
-	prog := c.Program()
+	// Changes that name their record by a unique value go to the
+	// partition of the record the unique index says has it.
+	keys := make([]*lookup, len(changes))
+	var ls []lookup
+	for i, ch := range changes {
+		l, err := matchKey(prog, hookEng, ch)
+		if err != nil || l == nil {
+			continue // an error is reported below, by routable
+		}
+		keys[i] = l
+		ls = append(ls, *l)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	found, err := c.resolve(ctx, ls)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: resolving unique values: %w: %w", server.ErrUnavailable, err)
+	}
 	var rows []inboxRow
 	var lines []server.Item
-	for _, ch := range changes {
+	for i, ch := range changes {
 		it := server.Item{Line: ch.Line, ClientID: ch.ClientID}
-		if msg, field := routable(prog, ch); msg != "" {
+		id := ch.ID
+		if keys[i] != nil {
+			id = found[*keys[i]]
+		}
+		if msg, field := routable(prog, hookEng, ch, id); msg != "" {
 			it.Status, it.Error, it.Field = "error", msg, field
 			items = append(items, it)
 			continue
@@ -98,7 +127,7 @@ func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
 				raw = buf.Bytes()
 			}
 		}
-		rows = append(rows, inboxRow{part: store.Partition(prog.Types[ch.Type].Name, ch.ID), clientID: ch.ClientID, data: raw})
+		rows = append(rows, inboxRow{part: store.Partition(prog.Types[ch.Type].Name, id), clientID: ch.ClientID, data: raw})
 		lines = append(lines, it)
 	}
 	if len(rows) > 0 {
@@ -127,13 +156,48 @@ func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
 	return sortItems(items), nil
 }
 
-// routable says why a change cannot go to one partition ("" if it can).
-func routable(prog *bytecode.Program, ch ingest.Change) (msg, field string) {
+// matchKey is the unique value a change names its record by (an event
+// with "match", an incoming webhook call), nil for a change with an id.
+func matchKey(prog *bytecode.Program, hookEng *engine.Engine, ch ingest.Change) (*lookup, error) {
 	switch {
 	case ch.Op == ingest.Hook:
-		return "incoming webhooks are not routed in cluster mode yet", "op"
-	case ch.Match != nil || ch.ID == "":
-		return "in cluster mode a change must name its record by id (events matched by a unique property are not routed yet)", "id"
+		if hookEng == nil {
+			return nil, errors.New("no engine for webhook keys")
+		}
+		typ, slot, key, err := hookEng.HookKey(prog.Hooks[ch.Hook].Name, ch.Body)
+		if err != nil {
+			return nil, err
+		}
+		return &lookup{prog.Types[typ].Name, prog.Types[typ].Props[slot].Name, uniqueKey(key)}, nil
+	case ch.Match != nil:
+		t := prog.Types[ch.Type]
+		return &lookup{t.Name, t.Props[ch.Match.Slot].Name, uniqueKey(ch.Match.Value)}, nil
+	}
+	return nil, nil
+}
+
+// routable says why a change cannot go to one partition ("" if it can);
+// id is the record it names (for a change naming it by a unique value,
+// the record the index has for it, "" when none).
+func routable(prog *bytecode.Program, hookEng *engine.Engine, ch ingest.Change, id string) (msg, field string) {
+	switch {
+	case ch.Op == ingest.Hook:
+		typ, slot, key, err := hookEng.HookKey(prog.Hooks[ch.Hook].Name, ch.Body)
+		if err != nil {
+			return err.Error(), "body"
+		}
+		if id == "" {
+			return fmt.Sprintf("webhook %s: no %s has %s = %s (as of the changes applied so far); nothing was triggered",
+				prog.Hooks[ch.Hook].Name, prog.Types[typ].Name, prog.Types[typ].Props[slot].Name, key.String()), "body"
+		}
+	case ch.Match != nil:
+		if id == "" {
+			t := prog.Types[ch.Type]
+			return fmt.Sprintf("event %s: no %s has %s = %s (as of the changes applied so far); nothing was triggered",
+				prog.Events[ch.Event].Name, t.Name, t.Props[ch.Match.Slot].Name, ch.Match.Value.String()), "match"
+		}
+	case ch.ID == "":
+		return "the change names no record", "id"
 	case ch.Op == ingest.Associate:
 		from := store.Partition(prog.Types[ch.Type].Name, ch.ID)
 		to := store.Partition(prog.Types[ch.ToType].Name, ch.ToID)

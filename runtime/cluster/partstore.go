@@ -28,6 +28,7 @@ var errLeaseLost = errors.New("cluster: the partition's lease is no longer ours;
 type partStore struct {
 	db      DB
 	commits *committer
+	uniques func() map[string][]string // the unique properties of each type, by name
 	p       int
 	epoch   int64
 
@@ -46,9 +47,18 @@ func (s *partStore) Commit(b *store.Batch) error {
 	if err != nil {
 		return err
 	}
+	var uw uniqueWrites
+	if s.uniques != nil {
+		props := s.uniques()
+		for _, op := range nb.Ops() {
+			if err := uw.indexOp(op, props); err != nil {
+				return err
+			}
+		}
+	}
 	consumed := s.consumed
 	s.consumed = nil
-	return s.commits.commit(&commitReq{b: nb, part: s.p, epoch: s.epoch, consumed: consumed})
+	return s.commits.commit(&commitReq{b: nb, part: s.p, epoch: s.epoch, consumed: consumed, unique: uw})
 }
 
 // rewrite scopes a partition node's batch to the partition: globals go

@@ -74,6 +74,33 @@ func (e *Engine) HookCalls() []HookCall {
 // hook maps a call's body, finds its record and queues its occurrence; it
 // logs and traces the call. The returned call fills in (Enrolled) as the
 // queue drains.
+// HookKey computes, without running anything, which record a call of the
+// incoming webhook name would be for: the object type, the unique
+// property's slot, and the value the body gives it (Empty when none). A
+// cluster routes a call to the partition of the record that has it.
+func (e *Engine) HookKey(name string, body map[string]any) (typ, slot int, key value.Value, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := -1
+	for i, ht := range e.prog.Hooks {
+		if ht.Name == name {
+			h = i
+		}
+	}
+	if h < 0 {
+		return 0, 0, value.Value{}, fmt.Errorf("engine: no incoming webhook %s", name)
+	}
+	ht := e.prog.Hooks[h]
+	t := e.prog.Types[ht.Object]
+	e.ctx.outputs = map[string]output{"body": {body: body, incoming: true}}
+	defer func() { e.ctx.outputs = nil }()
+	key, err = e.hookValue(e.eval(ht.MatchVal, -1, nil, nil), t.Props[ht.MatchKey].Type)
+	if err != nil {
+		return 0, 0, value.Value{}, fmt.Errorf("engine: webhook %s: %s.%s: %v", ht.Name, t.Name, t.Props[ht.MatchKey].Name, err)
+	}
+	return ht.Object, ht.MatchKey, key, nil
+}
+
 func (e *Engine) hook(h int, body map[string]any) (*HookCall, error) {
 	ht := e.prog.Hooks[h]
 	t := e.prog.Types[ht.Object]

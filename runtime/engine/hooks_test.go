@@ -116,3 +116,24 @@ func TestHookChangeFromIngest(t *testing.T) {
 		t.Errorf("HookCalls() = %+v", calls)
 	}
 }
+
+// HookKey tells which record a call is for without running it.
+func TestHookKey(t *testing.T) {
+	h := setup(t, hookSrc)
+	typ, slot, key, err := h.e.HookKey("order_paid", map[string]any{"order": map[string]any{"id": "o-7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.p.Types[typ].Name + "." + h.p.Types[typ].Props[slot].Name + " = " + key.String(); got != "deal.order_id = o-7" {
+		t.Errorf("HookKey = %s", got)
+	}
+	if _, _, key, err := h.e.HookKey("order_paid", map[string]any{}); err != nil || !key.IsEmpty() {
+		t.Errorf("HookKey of a body without the id = %v, %v; want an empty key", key, err)
+	}
+	if _, _, _, err := h.e.HookKey("nope", nil); err == nil {
+		t.Errorf("HookKey of an unknown webhook: no error")
+	}
+	if calls := h.e.HookCalls(); len(calls) != 0 {
+		t.Errorf("HookKey logged calls: %+v", calls)
+	}
+}

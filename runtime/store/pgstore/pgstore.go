@@ -101,7 +101,7 @@ import (
 
 // SchemaVersion is the version of the schema this code writes:
 // len(migrations).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations[i] takes the schema from version i to i+1.
 var migrations = []string{
@@ -212,6 +212,19 @@ CREATE TABLE wf_switches (
 	enabled  boolean NOT NULL,
 	at       timestamptz NOT NULL DEFAULT now()
 );
+`,
+	// 3: the values of unique properties → their record, kept by a
+	// cluster's partitions as they commit, so any node can route an event
+	// or an incoming webhook that names its record by such a value.
+	`
+CREATE TABLE wf_unique (
+	type  text COLLATE "C" NOT NULL,
+	prop  text COLLATE "C" NOT NULL,
+	value text COLLATE "C" NOT NULL,
+	id    text COLLATE "C" NOT NULL,
+	PRIMARY KEY (type, prop, value)
+);
+CREATE INDEX wf_unique_record ON wf_unique (type, id);
 `,
 }
 
