@@ -72,6 +72,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -141,7 +142,8 @@ type Cluster struct {
 	live     int64 // the version every owned partition has loaded
 	stale    bool  // a reload of some partition failed; retried at the next tick
 
-	compacted  time.Time // when the node last compacted (lease loop only)
+	compacted  time.Time   // when the node last compacted (lease loop only)
+	stalled    atomic.Bool // tests: the node stops heartbeating and renewing, as a paused process would
 	compacting sync.WaitGroup
 
 	front   *front
@@ -347,6 +349,9 @@ func (c *Cluster) balanceLoop() {
 }
 
 func (c *Cluster) renew() error {
+	if c.stalled.Load() {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.LeaseTTL/2)
 	defer cancel()
 	pool := c.db.Pool()

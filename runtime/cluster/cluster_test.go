@@ -453,3 +453,104 @@ func TestRoutingByUniqueValue(t *testing.T) {
 		return c5.Props["hits"] == float64(2), fmt.Sprint(c5.Props)
 	})
 }
+
+// A node that stops renewing (a long GC pause, a frozen VM) while its
+// partitions keep working loses them to another node, and from then on
+// none of its commits lands: the fence refuses them. Every accepted
+// change is still applied exactly once.
+func TestZombieIsFenced(t *testing.T) {
+	db := testDB(t)
+	prog := program(t, "testdata/count.wf")
+	a, z := start(t, db, prog, "a"), start(t, db, prog, "z")
+	defer a.Close()
+	defer z.Close()
+	waitFor(t, 15*time.Second, "two nodes share the partitions", func() (bool, string) { return balanced(a, z) })
+	zParts := z.Owned()
+
+	const contacts = 30
+	var seed strings.Builder
+	for k := range contacts {
+		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","props":{"email":"c%d@x.io"}}`+"\n", k, k)
+	}
+	if _, err := a.Ingest([]byte(seed.String())); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, contacts)
+	next := 0
+	send := func() {
+		var body strings.Builder
+		var ks []int
+		for range 30 {
+			k := next % contacts
+			fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":"z%d","props":{"n":1}}`+"\n", k, next)
+			ks = append(ks, k)
+			next++
+		}
+		items, err := a.Ingest([]byte(body.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, it := range items {
+			if it.Status == Accepted {
+				want[ks[i]]++
+			}
+		}
+	}
+	for range 10 {
+		send()
+	}
+	z.stalled.Store(true) // z goes on applying its partitions' inboxes, but stops renewing
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		send()
+		ok, _ := balanced(a)
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, state := balanced(a)
+			t.Fatalf("a did not take z's partitions over: %s", state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for range 10 {
+		send()
+	}
+	// z's partitions that had work stopped: their commits failed the
+	// fence (those without work still think they are z's; a real node
+	// finds out at its next renewal).
+	busy := map[int]bool{}
+	for k := range contacts {
+		busy[store.Partition("contact", fmt.Sprintf("c%d", k))] = true
+	}
+	waitFor(t, 10*time.Second, "z holds no partition with work", func() (bool, string) {
+		for _, p := range z.Owned() {
+			if busy[p] {
+				return false, fmt.Sprint(z.Owned())
+			}
+		}
+		return true, ""
+	})
+	var epochs int
+	if err := db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM wf_leases WHERE owner = 'a' AND part = ANY($1) AND epoch >= 2`, zParts).Scan(&epochs); err != nil {
+		t.Fatal(err)
+	}
+	if epochs != len(zParts) {
+		t.Errorf("%d of z's %d partitions are a's under a new epoch", epochs, len(zParts))
+	}
+	waitFor(t, 20*time.Second, "every accepted ping applied exactly once", func() (bool, string) {
+		for k := range contacts {
+			r, _, err := a.Record("contact", fmt.Sprintf("c%d", k))
+			if err != nil {
+				return false, err.Error()
+			}
+			hits, _ := r.Props["hits"].(float64)
+			if int(hits) > want[k] {
+				t.Fatalf("c%d: hits = %v, want %d: a ping was applied twice", k, hits, want[k])
+			}
+			if int(hits) != want[k] {
+				return false, fmt.Sprintf("c%d: hits %v of %d", k, hits, want[k])
+			}
+		}
+		return true, ""
+	})
+}
