@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,43 +14,6 @@ import (
 
 	"github.com/wflang/wf/runtime/store/storetest"
 )
-
-// startClusterNode starts `wf serve testdata/serve --store URL` as a node
-// of a cluster with a short lease, and waits until it answers.
-func startClusterNode(t *testing.T, bin, storeURL, id, addr string) (*exec.Cmd, *bytes.Buffer) {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "testdata/serve", "--store", storeURL, "--node-id", id, "--lease-ttl", "2s", "--addr", addr)
-	logs := &bytes.Buffer{}
-	cmd.Stderr = &syncWriter{w: logs}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return cmd, logs
-			}
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("node %s did not come up: %v\n%s", id, err, logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
 
 type clusterStatus struct {
 	Owned  []int          `json:"owned"`
@@ -78,18 +40,14 @@ func TestClusterKill(t *testing.T) {
 		t.Skip("builds and runs the wf binary")
 	}
 	storeURL := storetest.PostgresURL(t) // skips without $WF_TEST_POSTGRES
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wf")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWF(t)
 	var (
 		addrs = []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 		procs []*exec.Cmd
 		logs  []*bytes.Buffer
 	)
 	for i, a := range addrs {
-		p, l := startClusterNode(t, bin, storeURL, fmt.Sprintf("node%d", i+1), a)
+		p, l := startWF(t, bin, a, "--store", storeURL, "--node-id", fmt.Sprintf("node%d", i+1), "--lease-ttl", "2s")
 		procs, logs = append(procs, p), append(logs, l)
 	}
 	defer func() {

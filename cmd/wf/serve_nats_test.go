@@ -77,10 +77,7 @@ func TestServeSource(t *testing.T) {
 	publish(`{"op":"upsert","type":"contact","id":"c2","props":{"nope":1}}`) // logged and acknowledged
 
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wf")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWF(t)
 	data, addr := filepath.Join(tmp, "data"), freeAddr(t)
 	serve := func() (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(bin, "serve", "testdata/serve", "--data", data, "--addr", addr, "--source", ns.ClientURL()+"/crm.changes")

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,11 +25,7 @@ func TestServePostgres(t *testing.T) {
 		t.Skip("builds and runs the wf binary")
 	}
 	url := storetest.PostgresURL(t) // skips without $WF_TEST_POSTGRES
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wf")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWF(t)
 	addr := freeAddr(t)
 	base := "http://" + addr
 	stop := func(cmd *exec.Cmd, logs *bytes.Buffer) {
@@ -42,7 +36,7 @@ func TestServePostgres(t *testing.T) {
 		}
 	}
 
-	srv, logs := startServeStore(t, bin, url, addr)
+	srv, logs := startWF(t, bin, addr, "--store", url)
 	body := `{"op":"upsert","type":"contact","id":"c1","client_id":"u1","props":{"email":"c1@example.com"}}
 {"op":"event","event":"ping","type":"contact","id":"c1","client_id":"p1","props":{"n":1}}
 `
@@ -70,7 +64,7 @@ func TestServePostgres(t *testing.T) {
 	}
 	stop(srv, logs)
 
-	srv, logs = startServeStore(t, bin, url, addr)
+	srv, logs = startWF(t, bin, addr, "--store", url)
 	defer stop(srv, logs)
 	if props := record(t, base, "c1"); props["email"] != "c1@example.com" || props["hits"] != float64(1) {
 		t.Fatalf("c1 after a restart = %v, want its email and one hit", props)
@@ -105,32 +99,5 @@ func TestServeStoreFlag(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.want) || strings.Contains(stderr, ":secret@") {
 			t.Errorf("wf serve %v: exit %d, stderr %q; want %d and %q", c.args, code, stderr, exitUsage, c.want)
 		}
-	}
-}
-
-// startServeStore starts `wf serve testdata/serve --store URL` and waits
-// until it answers.
-func startServeStore(t *testing.T, bin, url, addr string) (*exec.Cmd, *bytes.Buffer) {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "testdata/serve", "--store", url, "--addr", addr)
-	logs := &bytes.Buffer{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return cmd, logs
-			}
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("wf serve --store did not come up: %v\n%s", err, logs)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -27,10 +27,7 @@ func TestServeCrash(t *testing.T) {
 		t.Skip("builds and runs the wf binary")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "wf")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWF(t)
 	data := filepath.Join(tmp, "data")
 	addr := freeAddr(t)
 	base := "http://" + addr
@@ -172,26 +169,57 @@ func freeAddr(t *testing.T) string {
 
 func startServe(t *testing.T, bin, data, addr string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "testdata/serve", "--data", data, "--addr", addr)
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	cmd, _ := startWF(t, bin, addr, "--data", data)
+	return cmd
+}
+
+// buildWF builds the wf binary into a temporary directory.
+func buildWF(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wf")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startWF starts `wf serve testdata/serve ARGS --addr ADDR` and waits
+// until it answers /healthz; its stderr collects in the buffer.
+func startWF(t *testing.T, bin, addr string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append(append([]string{"serve", "testdata/serve"}, args...), "--addr", addr)...)
+	logs := &bytes.Buffer{}
+	cmd.Stderr = &syncWriter{w: logs}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(20 * time.Second); ; {
 		res, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return cmd
+				return cmd, logs
 			}
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("wf serve did not come up: %v\n%s", err, logs.String())
+			cmd.Wait()
+			t.Fatalf("wf serve %v did not come up: %v\n%s", args, err, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// syncWriter lets a process write its output while a test reads it.
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 type item struct {

@@ -43,14 +43,9 @@ func (h HookCall) Matched() bool { return h.Record != "" }
 func (e *Engine) CallHook(name string, body map[string]any) (HookCall, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	h := -1
-	for i, ht := range e.prog.Hooks {
-		if ht.Name == name {
-			h = i
-		}
-	}
-	if h < 0 {
-		return HookCall{}, fmt.Errorf("engine: no incoming webhook %s", name)
+	h, err := e.hookIndex(name)
+	if err != nil {
+		return HookCall{}, err
 	}
 	call, err := e.hook(h, body)
 	if err != nil {
@@ -81,24 +76,40 @@ func (e *Engine) HookCalls() []HookCall {
 func (e *Engine) HookKey(name string, body map[string]any) (typ, slot int, key value.Value, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	h := -1
-	for i, ht := range e.prog.Hooks {
-		if ht.Name == name {
-			h = i
-		}
-	}
-	if h < 0 {
-		return 0, 0, value.Value{}, fmt.Errorf("engine: no incoming webhook %s", name)
+	h, err := e.hookIndex(name)
+	if err != nil {
+		return 0, 0, value.Value{}, err
 	}
 	ht := e.prog.Hooks[h]
-	t := e.prog.Types[ht.Object]
 	e.ctx.outputs = map[string]output{"body": {body: body, incoming: true}}
 	defer func() { e.ctx.outputs = nil }()
-	key, err = e.hookValue(e.eval(ht.MatchVal, -1, nil, nil), t.Props[ht.MatchKey].Type)
+	key, err = e.hookKey(h)
 	if err != nil {
-		return 0, 0, value.Value{}, fmt.Errorf("engine: webhook %s: %s.%s: %v", ht.Name, t.Name, t.Props[ht.MatchKey].Name, err)
+		return 0, 0, value.Value{}, err
 	}
 	return ht.Object, ht.MatchKey, key, nil
+}
+
+// hookIndex finds an incoming webhook by name.
+func (e *Engine) hookIndex(name string) (int, error) {
+	for i, ht := range e.prog.Hooks {
+		if ht.Name == name {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("engine: no incoming webhook %s", name)
+}
+
+// hookKey evaluates the match value of webhook h over the body in
+// e.ctx.outputs.
+func (e *Engine) hookKey(h int) (value.Value, error) {
+	ht := e.prog.Hooks[h]
+	t := e.prog.Types[ht.Object]
+	key, err := e.hookValue(e.eval(ht.MatchVal, -1, nil, nil), t.Props[ht.MatchKey].Type)
+	if err != nil {
+		return value.Value{}, fmt.Errorf("engine: webhook %s: %s.%s: %v", ht.Name, t.Name, t.Props[ht.MatchKey].Name, err)
+	}
+	return key, nil
 }
 
 func (e *Engine) hook(h int, body map[string]any) (*HookCall, error) {
@@ -107,9 +118,9 @@ func (e *Engine) hook(h int, body map[string]any) (*HookCall, error) {
 	call := &HookCall{At: e.clock.Now(), Hook: ht.Name}
 	e.ctx.outputs = map[string]output{"body": {body: body, incoming: true}}
 	defer func() { e.ctx.outputs = nil }()
-	key, err := e.hookValue(e.eval(ht.MatchVal, -1, nil, nil), t.Props[ht.MatchKey].Type)
+	key, err := e.hookKey(h)
 	if err != nil {
-		return call, fmt.Errorf("engine: webhook %s: %s.%s: %v", ht.Name, t.Name, t.Props[ht.MatchKey].Name, err)
+		return call, err
 	}
 	props := make([]value.Value, len(ht.Props))
 	var shown []string

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/wflang/wf/compiler/bytecode"
@@ -229,17 +228,8 @@ func (n *Node) settleOld(v *version, b *store.Batch) error {
 				n.log.Warn("old version: setting properties", "record", rs.Key(), "err", err)
 			}
 			for j := range rs.Enrollments {
-				es := &rs.Enrollments[j]
-				data, err := json.Marshal(es)
-				if err != nil {
+				if err := putEnrollment(b, &rs.Enrollments[j]); err != nil {
 					return err
-				}
-				b.PutEnrollment(store.Enrollment{Type: es.Type, ID: es.ID, Seq: es.Seq, Workflow: es.Workflow, Version: es.Version,
-					Step: es.Step, Current: es.Status.Current(), State: data})
-				if es.Due.IsZero() {
-					b.DeleteTimers(enrollTimerKey(es))
-				} else {
-					b.PutTimer(store.Timer{Key: enrollTimerKey(es), Due: es.Due})
 				}
 			}
 		}

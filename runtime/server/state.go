@@ -91,17 +91,8 @@ func DeltaBatch(d *engine.Delta, b *store.Batch) error {
 			}
 		}
 		for j := range ens {
-			es := &ens[j]
-			data, err := json.Marshal(es)
-			if err != nil {
+			if err := putEnrollment(b, &ens[j]); err != nil {
 				return err
-			}
-			b.PutEnrollment(store.Enrollment{Type: es.Type, ID: es.ID, Seq: es.Seq, Workflow: es.Workflow, Version: es.Version,
-				Step: es.Step, Current: es.Status.Current(), State: data})
-			if es.Due.IsZero() {
-				b.DeleteTimers(enrollTimerKey(es))
-			} else {
-				b.PutTimer(store.Timer{Key: enrollTimerKey(es), Due: es.Due})
 			}
 		}
 	}
@@ -135,3 +126,19 @@ func DeltaBatch(d *engine.Delta, b *store.Batch) error {
 
 // deltaBatch is DeltaBatch.
 func deltaBatch(d *engine.Delta, b *store.Batch) error { return DeltaBatch(d, b) }
+
+// putEnrollment writes an enrollment and sets or clears its timer.
+func putEnrollment(b *store.Batch, es *engine.EnrollmentState) error {
+	data, err := json.Marshal(es)
+	if err != nil {
+		return err
+	}
+	b.PutEnrollment(store.Enrollment{Type: es.Type, ID: es.ID, Seq: es.Seq, Workflow: es.Workflow, Version: es.Version,
+		Step: es.Step, Current: es.Status.Current(), State: data})
+	if es.Due.IsZero() {
+		b.DeleteTimers(enrollTimerKey(es))
+	} else {
+		b.PutTimer(store.Timer{Key: enrollTimerKey(es), Due: es.Due})
+	}
+	return nil
+}
