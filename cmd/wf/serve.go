@@ -53,8 +53,9 @@ to the newest version. --node-id names the node (default: host name and a
 random suffix); GET /v1/cluster shows the nodes and the partitions.
 Enable/disable applies on every node; a manual enrollment, an event
 matched by a unique property and an incoming webhook are queued for the
-record's owner. Not yet in a cluster: associations across partitions,
-the dashboard.
+record's owner. Every node's dashboard (/) shows the whole cluster, a
+record's explanation on the node owning its partition, and the nodes at
+/cluster. Not yet in a cluster: associations across partitions.
 
 The HTTP API (JSON):
 

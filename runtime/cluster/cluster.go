@@ -51,6 +51,14 @@
 // node LISTENs on wf_version and reloads its partitions to the newest
 // version without a restart.
 //
+// # Dashboard
+//
+// Every node serves the dashboard (dashboard.go) with the whole
+// cluster's data, read from the database; a record's explanation comes
+// from the engine of its partition, so from the node that owns it (any
+// other names that node), and a Cluster page shows the nodes, their
+// partitions and the inbox backlog.
+//
 // # What one node does that a cluster does not yet
 //
 // An association between records of two partitions is refused (the

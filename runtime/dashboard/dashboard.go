@@ -4,7 +4,8 @@
 // from the compiled step table, with the records waiting at each step and
 // the enrollment totals; one record with its properties, enrollments,
 // action log and why it was or was not enrolled; the outgoing webhook
-// deliveries in flight, retrying and finished.
+// deliveries in flight, retrying and finished; on a node of a cluster,
+// the nodes with their partitions and the inbox backlog.
 //
 // Pages are html/template templates and the stylesheet and script are
 // files, all embedded in the binary; there is no build step and nothing
@@ -15,7 +16,8 @@
 // ones that changed (never one holding the keyboard focus).
 //
 // The data comes from a Source: runtime/server implements it over a
-// node's store and engine. Signing in is in auth.go.
+// node's store and engine, runtime/cluster over the cluster's database.
+// Signing in is in auth.go.
 package dashboard
 
 import (
@@ -85,20 +87,23 @@ var (
 			}
 			return many
 		},
+		"int64": func(n int64) int { return int(n) },
+		"parts": partRanges,
 	}
 	graphTemplate = template.Must(template.New("graph").Funcs(funcs).ParseFS(files, "templates/graph.tmpl"))
 )
 
 // New returns the dashboard's handler. It serves the paths of the
 // dashboard (/, /workflows/…, /records/…, /deliveries, /login, /logout,
-// /assets/…) and answers 404 to any other.
+// /assets/…, and /cluster when src is a ClusterSource) and answers 404 to
+// any other.
 func New(src Source, opts Options) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	h := &Handler{src: src, auth: newAuth(opts.Token), log: opts.Logger, mux: http.NewServeMux(),
 		pages: map[string]*template.Template{}, layouts: map[string]*Diagram{}}
-	for _, p := range []string{"login", "workflows", "workflow", "record", "deliveries", "error"} {
+	for _, p := range []string{"login", "workflows", "workflow", "record", "deliveries", "cluster", "error"} {
 		h.pages[p] = template.Must(template.New(p).Funcs(funcs).ParseFS(files,
 			"templates/base.html", "templates/shared.tmpl", "templates/graph.tmpl", "templates/"+p+".html"))
 	}
@@ -120,6 +125,9 @@ func New(src Source, opts Options) *Handler {
 	h.mux.HandleFunc("GET /records", h.signedIn(h.lookup))
 	h.mux.HandleFunc("GET /records/{type}/{id}", h.signedIn(h.record))
 	h.mux.HandleFunc("GET /deliveries", h.signedIn(h.deliveries))
+	if cs, ok := src.(ClusterSource); ok {
+		h.mux.HandleFunc("GET /cluster", h.signedIn(func(w http.ResponseWriter, r *http.Request) { h.cluster(w, r, cs) }))
+	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v1/") {
 			w.Header().Set("Content-Type", "application/json")
@@ -213,6 +221,7 @@ type page0 struct {
 	Nav      string
 	Regions  []string // the templates of the parts that change, in live updates
 	SignedIn bool     // a sign-out button makes sense
+	Cluster  bool     // the source is a node of a cluster: link its page
 	Types    []string
 	Now      time.Time
 	Data     any
@@ -226,6 +235,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, name 
 	if name != "login" {
 		p.SignedIn = h.auth.enabled()
 		p.Types = h.src.Types()
+		_, p.Cluster = h.src.(ClusterSource)
 	}
 	if r.URL.Query().Get("live") != "" {
 		out := struct {
@@ -450,6 +460,35 @@ func (h *Handler) deliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "deliveries", page0{Title: "Webhook deliveries", Nav: "deliveries", Regions: []string{"deliveries"}}, v)
+}
+
+func (h *Handler) cluster(w http.ResponseWriter, r *http.Request, cs ClusterSource) {
+	v, err := cs.Cluster()
+	if err != nil {
+		h.fail(w, r, http.StatusInternalServerError, err.Error())
+		return
+	}
+	h.render(w, r, http.StatusOK, "cluster", page0{Title: "Cluster", Nav: "cluster", Regions: []string{"cluster"}}, v)
+}
+
+// partRanges writes sorted partition numbers as ranges: "0–5, 9, 12–14".
+func partRanges(ps []int) string {
+	var b strings.Builder
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1] == ps[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(ps[i]))
+		if j > i {
+			b.WriteString("–" + strconv.Itoa(ps[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
 }
 
 // stamp formats a time for a page: UTC, to the second.

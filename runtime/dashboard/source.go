@@ -8,8 +8,9 @@ import (
 )
 
 // Source is what the pages read: a running node (runtime/server
-// implements it over its store and engine). Every method may be called
-// from several requests at once.
+// implements it over its store and engine, and runtime/cluster over the
+// whole database and its partitions' engines). Every method may be
+// called from several requests at once.
 type Source interface {
 	// Now is the node's clock.
 	Now() time.Time
@@ -27,6 +28,35 @@ type Source interface {
 	// Types are the object types of the running version, for the record
 	// lookup form.
 	Types() []string
+}
+
+// ClusterSource is the Source of a node of a cluster (runtime/cluster):
+// the dashboard then has a Cluster page.
+type ClusterSource interface {
+	Source
+	Cluster() (ClusterView, error)
+}
+
+// ClusterView is the Cluster page: the nodes and their partitions, as
+// the database's lease table says.
+type ClusterView struct {
+	Node       string // this node's name
+	Version    int64  // the sequence number of the version the node runs
+	Partitions int    // how many partitions records fall into
+	Owned      []int  // this node's partitions
+	Unowned    int    // partitions no node holds now (free, or the lease expired)
+	Inbox      int64  // changes accepted and not yet applied, on all partitions
+	Nodes      []ClusterNode
+}
+
+// ClusterNode is one node of a cluster.
+type ClusterNode struct {
+	ID         string
+	Addr       string // where its API listens, as it was started
+	Heartbeat  time.Time
+	Live       bool // its last heartbeat is within a lease's lifetime
+	Partitions int  // the partitions it holds
+	Self       bool // the node serving this page
 }
 
 // Overview is the workflows page.
@@ -119,6 +149,9 @@ type RecordView struct {
 	// record was or was not enrolled (as wf explain does).
 	Explanations []engine.Explanation
 	ExplainError string
+	// ExplainNote, when set, says why there are no explanations here
+	// (on a cluster: another node's engine holds the record).
+	ExplainNote string
 }
 
 // Prop is a property value.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/lang/diag"
 	"github.com/wflang/wf/runtime/dashboard"
 	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/store"
@@ -20,7 +21,9 @@ import (
 // The data of the dashboard (runtime/dashboard), which Handler serves at
 // /. Everything is read from the store, as the API's reads are, except
 // the explanations of a record, which the current engine answers on the
-// node's loop, like any request.
+// node's loop, like any request. A node of a cluster (runtime/cluster)
+// builds the same source (NewDashboardSource) over the whole database,
+// with its partitions' engines answering for their records.
 //
 // Two figures need more than one query. A workflow's totals (enrolled,
 // converted, unenrolled, …) count its enrollments by status, ended ones
@@ -32,7 +35,85 @@ import (
 // entry is read once; the node keeps the counts and the latest few.
 
 // DashboardSource is the data of the dashboard over this node.
-func (n *Node) DashboardSource() dashboard.Source { return &dashSource{n: n} }
+func (n *Node) DashboardSource() dashboard.Source {
+	return NewDashboardSource(DashboardConfig{
+		Store:     n.opts.Store,
+		Now:       n.opts.Clock.Now,
+		Running:   n.RunningVersion,
+		Workflows: n.Workflows,
+		Explain: func(typ, id string) ([]engine.Explanation, string, error) {
+			xs, err := n.Explain(typ, id)
+			return xs, "", err
+		},
+	})
+}
+
+// DashboardConfig is what NewDashboardSource reads the dashboard's data
+// from: one node's store and engine (Node.DashboardSource), or a node of
+// a cluster (runtime/cluster), whose store is the whole database and
+// whose engines are its partitions'.
+type DashboardConfig struct {
+	// Store answers every read of the pages: records, enrollments, action
+	// logs.
+	Store store.Store
+	// Now is the clock.
+	Now func() time.Time
+	// Running is the running version.
+	Running func() Running
+	// Workflows is the workflows page's data, as GET /v1/workflows
+	// answers it.
+	Workflows func() Workflows
+	// Explain says, for each workflow on the record's type, why the
+	// record was or was not enrolled; when there is no explanation to
+	// give here, note says why instead (shown in its place), and an error
+	// says the engine cannot answer now.
+	Explain func(typ, id string) (xs []engine.Explanation, note string, err error)
+}
+
+// Running is the version a node runs, as the dashboard shows it.
+type Running struct {
+	Program *bytecode.Program
+	Loaded  time.Time
+	// Diagnostics are those of the last reload: its errors when it failed
+	// and this version was kept.
+	Diagnostics diag.List
+	// Enabled says whether a workflow of Program is enabled.
+	Enabled func(workflow string) bool
+}
+
+// RunningVersion is the node's running version.
+func (n *Node) RunningVersion() Running {
+	n.mu.RLock()
+	v, diags := n.cur, n.diags
+	n.mu.RUnlock()
+	return Running{Program: v.prog, Loaded: v.loaded, Diagnostics: diags, Enabled: v.eng.Enabled}
+}
+
+// Explain says, for each workflow on the record's type, why the record
+// was or was not enrolled (engine.Why, as wf explain does), answered by
+// the current engine on the node's loop like any request.
+func (n *Node) Explain(typ, id string) ([]engine.Explanation, error) {
+	xs, err := n.do(0, func(v *version) any {
+		var xs []engine.Explanation
+		for _, wf := range v.prog.Workflows {
+			if v.prog.Types[wf.Object].Name != typ {
+				continue
+			}
+			if x, ok := v.eng.Why(wf.Name, id); ok {
+				xs = append(xs, x)
+			}
+		}
+		return xs
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, _ := xs.([]engine.Explanation)
+	return out, nil
+}
+
+// NewDashboardSource returns the dashboard's data over cfg.
+func NewDashboardSource(cfg DashboardConfig) dashboard.Source { return &dashSource{cfg: cfg} }
 
 // mountDashboard serves the dashboard at / on mux when the backend has
 // one (it implements DashboardSource() dashboard.Source); the API's routes
@@ -58,7 +139,7 @@ const (
 )
 
 type dashSource struct {
-	n *Node
+	cfg DashboardConfig
 
 	mu       sync.Mutex // guards totals and hooks
 	totals   map[string]dashboard.Totals
@@ -77,11 +158,11 @@ type hookLog struct {
 
 var _ dashboard.Source = (*dashSource)(nil)
 
-func (s *dashSource) Now() time.Time { return s.n.opts.Clock.Now() }
+func (s *dashSource) Now() time.Time { return s.cfg.Now() }
 
 func (s *dashSource) Types() []string {
 	var out []string
-	for _, t := range s.n.version().prog.Types {
+	for _, t := range s.cfg.Running().Program.Types {
 		if t != nil {
 			out = append(out, t.Name)
 		}
@@ -90,7 +171,7 @@ func (s *dashSource) Types() []string {
 }
 
 func (s *dashSource) Overview() dashboard.Overview {
-	ws := s.n.Workflows()
+	ws := s.cfg.Workflows()
 	out := dashboard.Overview{Loaded: ws.Loaded, ReloadFailed: ws.ReloadError, Left: ws.Left, OnOld: ws.OnOld}
 	for _, d := range ws.Diagnostics {
 		out.Diagnostics = append(out.Diagnostics, dashboard.Diagnostic{File: d.File, Line: d.Line, Col: d.Col,
@@ -104,11 +185,10 @@ func (s *dashSource) Overview() dashboard.Overview {
 }
 
 func (s *dashSource) Workflow(name string) (dashboard.WorkflowView, bool, error) {
-	s.n.mu.RLock()
-	v, diags := s.n.cur, s.n.diags
-	s.n.mu.RUnlock()
+	v := s.cfg.Running()
+	diags := v.Diagnostics
 	var wf *bytecode.Workflow
-	for _, w := range v.prog.Workflows {
+	for _, w := range v.Program.Workflows {
 		if w.Name == name {
 			wf = w
 		}
@@ -116,9 +196,9 @@ func (s *dashSource) Workflow(name string) (dashboard.WorkflowView, bool, error)
 	if wf == nil {
 		return dashboard.WorkflowView{}, false, nil
 	}
-	out := dashboard.WorkflowView{Program: v.prog, Workflow: wf, Loaded: v.loaded, AtStep: map[string]int{},
-		Info: dashboard.WorkflowInfo{Name: wf.Name, Object: v.prog.Types[wf.Object].Name, File: wf.File, Version: wf.Hash, Status: "disabled"}}
-	if v.eng.Enabled(wf.Name) {
+	out := dashboard.WorkflowView{Program: v.Program, Workflow: wf, Loaded: v.Loaded, AtStep: map[string]int{},
+		Info: dashboard.WorkflowInfo{Name: wf.Name, Object: v.Program.Types[wf.Object].Name, File: wf.File, Version: wf.Hash, Status: "disabled"}}
+	if v.Enabled(wf.Name) {
 		out.Info.Status = "enabled"
 	}
 	if diags.HasErrors() {
@@ -133,7 +213,7 @@ func (s *dashSource) Workflow(name string) (dashboard.WorkflowView, bool, error)
 	for _, st := range wf.Steps {
 		steps[st.ID] = true
 	}
-	at, err := s.n.opts.Store.EnrollmentsAt(name, "")
+	at, err := s.cfg.Store.EnrollmentsAt(name, "")
 	if err != nil {
 		return out, true, err
 	}
@@ -185,7 +265,7 @@ func (s *dashSource) allTotals() (map[string]dashboard.Totals, error) {
 	var status struct {
 		Status engine.Status `json:"status"`
 	}
-	err := s.n.opts.Store.Enrollments(func(e store.Enrollment) error {
+	err := s.cfg.Store.Enrollments(func(e store.Enrollment) error {
 		t := out[e.Workflow]
 		t.Enrolled++
 		if e.Current {
@@ -217,7 +297,7 @@ func (s *dashSource) allTotals() (map[string]dashboard.Totals, error) {
 }
 
 func (s *dashSource) Record(typ, id string) (dashboard.RecordView, bool, error) {
-	r, ok, err := s.n.opts.Store.Record(typ, id)
+	r, ok, err := s.cfg.Store.Record(typ, id)
 	if err != nil || !ok {
 		return dashboard.RecordView{}, false, err
 	}
@@ -236,7 +316,7 @@ func (s *dashSource) Record(typ, id string) (dashboard.RecordView, bool, error) 
 		}
 	}
 	sort.SliceStable(out.Links, func(i, j int) bool { return out.Links[i].Type < out.Links[j].Type })
-	ens, err := s.n.opts.Store.RecordEnrollments(typ, id)
+	ens, err := s.cfg.Store.RecordEnrollments(typ, id)
 	if err != nil {
 		return out, true, err
 	}
@@ -247,7 +327,7 @@ func (s *dashSource) Record(typ, id string) (dashboard.RecordView, bool, error) 
 		}
 		out.Enrollments = append(out.Enrollments, en)
 	}
-	entries, err := s.n.opts.Store.RecordLog(typ, id, recordLogRead)
+	entries, err := s.cfg.Store.RecordLog(typ, id, recordLogRead)
 	if err != nil {
 		return out, true, err
 	}
@@ -259,22 +339,11 @@ func (s *dashSource) Record(typ, id string) (dashboard.RecordView, bool, error) 
 		}
 		out.Log = append(out.Log, dashboard.LogEntry{Seq: e.Seq, Workflow: e.Workflow, LogEntry: le})
 	}
-	xs, err := s.n.do(0, func(v *version) any {
-		var xs []engine.Explanation
-		for _, wf := range v.prog.Workflows {
-			if v.prog.Types[wf.Object].Name != typ {
-				continue
-			}
-			if x, ok := v.eng.Why(wf.Name, id); ok {
-				xs = append(xs, x)
-			}
-		}
-		return xs
-	})
+	xs, note, err := s.cfg.Explain(typ, id)
 	if err != nil {
 		out.ExplainError = "The engine cannot explain now: " + err.Error()
 	} else {
-		out.Explanations, _ = xs.([]engine.Explanation)
+		out.Explanations, out.ExplainNote = xs, note
 	}
 	return out, true, nil
 }
@@ -295,11 +364,11 @@ func statusOf(reason string) int {
 }
 
 func (s *dashSource) Deliveries() (dashboard.DeliveriesView, error) {
-	v := s.n.version()
+	prog := s.cfg.Running().Program
 	var out dashboard.DeliveriesView
 	webhookSteps := map[string]bool{} // "workflow/step"
 	var withHooks []string
-	for _, wf := range v.prog.Workflows {
+	for _, wf := range prog.Workflows {
 		has := false
 		for _, st := range wf.Steps {
 			if st.Kind == bytecode.StepWebhook {
@@ -311,8 +380,8 @@ func (s *dashSource) Deliveries() (dashboard.DeliveriesView, error) {
 		}
 	}
 	// In flight and retrying: current enrollments at a webhook step.
-	for _, wf := range v.prog.Workflows {
-		at, err := s.n.opts.Store.EnrollmentsAt(wf.Name, "")
+	for _, wf := range prog.Workflows {
+		at, err := s.cfg.Store.EnrollmentsAt(wf.Name, "")
 		if err != nil {
 			return out, err
 		}
@@ -348,7 +417,7 @@ func (s *dashSource) Deliveries() (dashboard.DeliveriesView, error) {
 	}
 	for _, name := range withHooks {
 		for {
-			entries, err := s.n.opts.Store.Log(name, s.hooks.after[name], 1000)
+			entries, err := s.cfg.Store.Log(name, s.hooks.after[name], 1000)
 			if err != nil {
 				return out, err
 			}
