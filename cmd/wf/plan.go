@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,17 +12,20 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/compiler/bytecode"
+	"github.com/wflang/wf/runtime/cluster"
 	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/server"
 	"github.com/wflang/wf/runtime/store"
+	"github.com/wflang/wf/runtime/store/pgstore"
 )
 
 var cmdPlan = &command{
 	name:  "plan",
-	args:  "DIR [--data DIR]",
+	args:  "DIR [--data DIR | --store postgres://…]",
 	short: "show what loading a directory of .wf files would do to the running state",
 	long: `Plan compiles every .wf file below DIR and compares it with the version
 stored in the --data directory (default ./.wf-data) by the last wf serve,
@@ -35,7 +39,10 @@ loaded), how many records would enroll now (a dry run on the stored
 records).
 
 The data directory is opened exclusively: stop wf serve first (or run plan
-on a copy of the directory). Plan exits 1 when DIR does not compile.
+on a copy of the directory). With --store, plan reads a cluster's
+PostgreSQL database instead, while its nodes run: the stored version is
+the one they run, and a workflow's enabled state is the cluster's. Plan
+exits 1 when DIR does not compile.
 `,
 	run: runPlan,
 }
@@ -43,6 +50,7 @@ on a copy of the directory). Plan exits 1 when DIR does not compile.
 func runPlan(c *command, args []string, stdout, stderr io.Writer) int {
 	fset := c.flagSet()
 	data := fset.String("data", ".wf-data", "the `dir` wf serve keeps its database in")
+	storeURL := fset.String("store", "", "plan against the cluster in the PostgreSQL database at `url` instead")
 	paths, code, ok := c.parse(fset, args, stdout, stderr)
 	if !ok {
 		return code
@@ -59,8 +67,22 @@ func runPlan(c *command, args []string, stdout, stderr io.Writer) int {
 	if prog == nil {
 		return exitFindings
 	}
+	if err := checkStoreFlags(fset, *storeURL); err != nil {
+		return c.usageError(stderr, "%v", err)
+	}
 	var st store.Store
-	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err == nil {
+	if *storeURL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, err := pgstore.Open(ctx, *storeURL)
+		if err != nil {
+			return errorf(stderr, c, "%v", err)
+		}
+		defer db.Close()
+		if st, err = cluster.View(ctx, db); err != nil {
+			return errorf(stderr, c, "%v", err)
+		}
+	} else if _, err := os.Stat(filepath.Join(*data, store.FileName)); err == nil {
 		b, err := store.Open(*data)
 		if err != nil {
 			return errorf(stderr, c, "%v (is wf serve running on it? stop it, or plan against a copy)", err)
