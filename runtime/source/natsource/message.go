@@ -106,11 +106,11 @@ func (p *part) prepare(id string) {
 		}
 		p.json = b.Bytes()
 	}
-	if len(p.json) > 0 && p.json[0] == '{' && !bytes.Contains(p.json, []byte("client_id")) {
+	if len(p.json) > 0 && p.json[0] == '{' && !bytes.Contains(p.json, []byte("client_id")) && !bytes.Contains(p.json, []byte(`\u`)) {
 		// The common case, without decoding: an object (p.json is valid
 		// JSON) with no client id, which gets one as its first field.
-		// (A key spelt with escapes, "client\u005fid", would come after
-		// it and win, as its own id should.)
+		// (Text with \u escapes takes the decoding path below: a key
+		// spelt "client\u005fid" is a client id too. FuzzSplit found it.)
 		quoted, _ := json.Marshal(id)
 		rest := bytes.TrimLeft(p.json[1:], " \t\r")
 		out := make([]byte, 0, len(p.json)+len(quoted)+14)
