@@ -131,6 +131,20 @@ func TestSingleNodeAppliesAcceptedChanges(t *testing.T) {
 		}
 		return r.Props["hits"] == float64(1) && r.Props["late"] == float64(1), fmt.Sprint(r.Props)
 	})
+	// A pretty-printed array: each change goes to the inbox as one line.
+	items, err = c.Ingest([]byte(`[
+  {"op": "upsert", "type": "contact", "id": "c3",
+   "props": {"email": "c3@x.io"}},
+  {"op": "event", "event": "ping", "type": "contact", "id": "c3",
+   "props": {"n": 1}}
+]`))
+	if err != nil || len(items) != 2 || items[0].Status != Accepted || items[1].Status != Accepted || items[1].Line != 4 {
+		t.Fatalf("array: %+v, %v", items, err)
+	}
+	waitFor(t, 10*time.Second, "c3 applied from the array", func() (bool, string) {
+		r, ok, _ := c.Record("contact", "c3")
+		return ok && r.Props["hits"] == float64(1), fmt.Sprint(r.Props)
+	})
 	// A second accept of the same client id, later, is a duplicate too.
 	items, _ = c.Ingest([]byte(`{"op":"event","event":"ping","type":"contact","id":"c1","client_id":"p1","props":{"n":1}}`))
 	if items[0].Status != "duplicate" {
