@@ -8,9 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/runtime/cluster"
-	"github.com/wflang/wf/runtime/store/pgstore"
 )
 
 var cmdDeploy = &command{
@@ -42,26 +40,26 @@ func runDeploy(c *command, args []string, stdout, stderr io.Writer) int {
 	if !strings.HasPrefix(*storeURL, "postgres://") && !strings.HasPrefix(*storeURL, "postgresql://") {
 		return c.usageError(stderr, "--store must be a postgres:// or postgresql:// URL")
 	}
-	prog, diags, err := compiler.CompileFiles(strings.TrimSuffix(pos[0], "/...") + "/...")
-	if err != nil {
-		return errorf(stderr, c, "%v", err)
+	prog, code, ok := load(c, []string{strings.TrimSuffix(pos[0], "/...") + "/..."}, stderr)
+	if !ok {
+		return code
 	}
-	printDiags(stderr, diags)
-	if prog == nil {
-		return exitFindings
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := pgstore.Open(ctx, *storeURL)
+	db, err := openPostgres(*storeURL)
 	if err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
 	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	host, _ := os.Hostname()
 	seq, err := cluster.Publish(ctx, db, prog, "wf deploy on "+host)
 	if err != nil {
 		return errorf(stderr, c, "%v", err)
 	}
-	fmt.Fprintf(stdout, "version %d: %d workflows\n", seq, len(prog.Workflows))
+	noun := "workflows"
+	if len(prog.Workflows) == 1 {
+		noun = "workflow"
+	}
+	fmt.Fprintf(stdout, "version %d: %d %s\n", seq, len(prog.Workflows), noun)
 	return exitOK
 }

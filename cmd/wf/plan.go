@@ -14,13 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wflang/wf/compiler"
 	"github.com/wflang/wf/compiler/bytecode"
 	"github.com/wflang/wf/runtime/cluster"
 	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/server"
 	"github.com/wflang/wf/runtime/store"
-	"github.com/wflang/wf/runtime/store/pgstore"
 )
 
 var cmdPlan = &command{
@@ -59,26 +57,22 @@ func runPlan(c *command, args []string, stdout, stderr io.Writer) int {
 		return c.usageError(stderr, "give one directory of .wf files")
 	}
 	dir := strings.TrimSuffix(paths[0], "/...")
-	prog, diags, err := compiler.CompileFiles(dir + "/...")
-	if err != nil {
-		return errorf(stderr, c, "%v", err)
-	}
-	printDiags(stderr, diags)
-	if prog == nil {
-		return exitFindings
+	prog, code, ok := load(c, []string{dir + "/..."}, stderr)
+	if !ok {
+		return code
 	}
 	if err := checkStoreFlags(fset, *storeURL); err != nil {
 		return c.usageError(stderr, "%v", err)
 	}
 	var st store.Store
 	if *storeURL != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		db, err := pgstore.Open(ctx, *storeURL)
+		db, err := openPostgres(*storeURL)
 		if err != nil {
 			return errorf(stderr, c, "%v", err)
 		}
 		defer db.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 		if st, err = cluster.View(ctx, db); err != nil {
 			return errorf(stderr, c, "%v", err)
 		}

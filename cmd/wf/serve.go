@@ -213,9 +213,7 @@ func runServe(c *command, args []string, stdout, stderr io.Writer) int {
 		node, where = n, *data
 		watch = func(stop <-chan struct{}) error { return n.Watch(dir, stop) }
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		db, err := pgstore.Open(ctx, *storeURL)
-		cancel()
+		db, err := openPostgres(*storeURL)
 		if err != nil {
 			return errorf(stderr, c, "%v", err)
 		}
@@ -377,4 +375,12 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// openPostgres opens the PostgreSQL store at url (connecting and
+// migrating within a minute).
+func openPostgres(url string) (*pgstore.Store, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return pgstore.Open(ctx, url)
 }
