@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,7 +116,7 @@ func (c *Cluster) Log(workflow string, after uint64, limit int) ([]server.LogJSO
 // as one node would. A call that names no record is answered at once,
 // as on one node (not matched, with the reason).
 func (c *Cluster) CallHook(name string, body map[string]any) (server.HookResult, error) {
-	prog, _, hookEng := c.front.version()
+	prog, ver, _, hookEng := c.front.version()
 	if hookEng == nil {
 		return server.HookResult{}, errors.New("cluster: no engine for the running version")
 	}
@@ -140,13 +141,7 @@ func (c *Cluster) CallHook(name string, body map[string]any) (server.HookResult,
 	if err != nil {
 		return server.HookResult{}, err
 	}
-	r := &acceptReq{rows: []inboxRow{{part: store.Partition(t.Name, id), data: data}}, out: make(chan acceptResult, 1)}
-	select {
-	case c.front.reqs <- r:
-	case <-c.ctx.Done():
-		return server.HookResult{}, server.ErrStopped
-	}
-	if err := (<-r.out).err; err != nil {
+	if err := c.front.accept([]inboxRow{{part: store.Partition(t.Name, id), data: data, ver: ver}}).err; err != nil {
 		return server.HookResult{}, err
 	}
 	rec := t.Name + "/" + id
@@ -159,7 +154,10 @@ func (c *Cluster) CallHook(name string, body map[string]any) (server.HookResult,
 // the owner enrolls the record in order with the record's changes (a
 // refusal — the record is missing, already enrolled — is logged there).
 func (c *Cluster) Enroll(workflow, typ, id string) error {
-	prog := c.Program()
+	if strings.ContainsRune(id, 0) {
+		return errors.New("the record id contains a NUL character, which the database cannot store")
+	}
+	prog, ver, _, _ := c.front.version()
 	obj := ""
 	for _, wf := range prog.Workflows {
 		if wf.Name == workflow {
@@ -179,13 +177,7 @@ func (c *Cluster) Enroll(workflow, typ, id string) error {
 	if err != nil {
 		return err
 	}
-	r := &acceptReq{rows: []inboxRow{{part: store.Partition(obj, id), data: data}}, out: make(chan acceptResult, 1)}
-	select {
-	case c.front.reqs <- r:
-	case <-c.ctx.Done():
-		return server.ErrStopped
-	}
-	return (<-r.out).err
+	return c.front.accept([]inboxRow{{part: store.Partition(obj, id), data: data, ver: ver}}).err
 }
 
 // QueuesEnrollments tells the HTTP API that Enroll only queues the
@@ -239,22 +231,48 @@ func (c *Cluster) loadSwitches(ctx context.Context) error {
 	return nil
 }
 
-// switchNotified applies a switch another node announced.
-func (c *Cluster) switchNotified(workflow string) {
+// syncSwitches reads every switch and applies those that differ from
+// what the node last applied: after a notification, and after the
+// listener (re)connects, when notifications may have been missed. It
+// reads under the reload lock, so switches apply in the order they were
+// made and never while a partition loads.
+func (c *Cluster) syncSwitches() {
+	c.reloading.Lock()
+	defer c.reloading.Unlock()
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
-	var on bool
-	if err := c.db.Pool().QueryRow(ctx, `SELECT enabled FROM wf_switches WHERE workflow = $1`, workflow).Scan(&on); err != nil {
-		c.log.Warn("reading a switch", "workflow", workflow, "err", err)
+	rows, err := c.db.Pool().Query(ctx, `SELECT workflow, enabled FROM wf_switches`)
+	if err != nil {
+		c.log.Warn("reading switches", "err", err)
 		return
 	}
-	if err := c.applySwitch(workflow, on); err != nil {
-		c.log.Warn("applying a switch", "workflow", workflow, "err", err)
+	type sw struct {
+		Workflow string
+		Enabled  bool
+	}
+	all, err := pgx.CollectRows(rows, pgx.RowToStructByPos[sw])
+	if err != nil {
+		c.log.Warn("reading switches", "err", err)
+		return
+	}
+	for _, s := range all {
+		if on, ok := c.switched(s.Workflow); ok && on == s.Enabled {
+			continue
+		}
+		if err := c.applySwitchLocked(s.Workflow, s.Enabled); err != nil {
+			c.log.Warn("applying a switch", "workflow", s.Workflow, "err", err)
+		}
 	}
 }
 
 // applySwitch records a switch and applies it to every owned partition.
 func (c *Cluster) applySwitch(workflow string, on bool) error {
+	c.reloading.Lock()
+	defer c.reloading.Unlock()
+	return c.applySwitchLocked(workflow, on)
+}
+
+func (c *Cluster) applySwitchLocked(workflow string, on bool) error {
 	c.mu.Lock()
 	c.switches[workflow] = on
 	parts := make([]*partition, 0, len(c.parts))

@@ -147,8 +147,8 @@ type Cluster struct {
 	uniqProg *bytecode.Program
 	prog     *bytecode.Program
 	ver      int64 // wf_versions.seq of prog
-	live     int64 // the version every owned partition has loaded
-	stale    bool  // a reload of some partition failed; retried at the next tick
+
+	reloading sync.Mutex // one partition load, reload or switch at a time
 
 	compacted  time.Time   // when the node last compacted (lease loop only)
 	stalled    atomic.Bool // tests: the node stops heartbeating and renewing, as a paused process would
@@ -168,6 +168,7 @@ type partition struct {
 	epoch int64
 	st    *partStore
 	node  *server.Node
+	ver   atomic.Int64 // the version (wf_versions.seq) its node runs
 }
 
 // Start joins the cluster: it makes sure prog is the newest published
@@ -221,7 +222,7 @@ func Start(prog *bytecode.Program, publishedBy string, opts Options) (*Cluster, 
 		cancel()
 		return nil, fmt.Errorf("cluster: reading workflow switches: %w", err)
 	}
-	c.prog, c.ver, c.live = latest, seq, seq
+	c.prog, c.ver = latest, seq
 	c.front = newFront(c)
 	c.commits = newCommitter(c)
 	go c.commits.loop()
@@ -264,14 +265,6 @@ func (c *Cluster) Program() *bytecode.Program {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.prog
-}
-
-// Live is the sequence number of the version every partition of the
-// node runs (a newer one may be loading).
-func (c *Cluster) Live() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.live
 }
 
 // Owned returns the partitions the node holds now, in order.
@@ -433,11 +426,15 @@ func (c *Cluster) balance() error {
 		c.release(ctx, pt)
 	}
 
-	var live int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM wf_nodes WHERE heartbeat > now() - make_interval(secs => $1)`, ttl).Scan(&live); err != nil {
+	// This node counts itself live even when its own heartbeat is late
+	// (its renewals stalled): otherwise its share would grow, and it
+	// would claim more than its part.
+	var others int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM wf_nodes WHERE heartbeat > now() - make_interval(secs => $1) AND id <> $2`,
+		ttl, c.id).Scan(&others); err != nil {
 		return err
 	}
-	live = max(live, 1)
+	live := others + 1
 	share := (store.Partitions + live - 1) / live
 	have := len(c.Owned())
 	switch {
@@ -456,6 +453,13 @@ func (c *Cluster) balance() error {
 		if err != nil {
 			return err
 		}
+		// Claimed leases are renewed from now on, while they wait their
+		// turn to load.
+		c.mu.Lock()
+		for _, cl := range claims {
+			c.loading[int(cl.Part)] = cl.Epoch
+		}
+		c.mu.Unlock()
 		for _, cl := range claims {
 			if err := c.startPartition(int(cl.Part), cl.Epoch); err != nil {
 				c.log.Error("starting a claimed partition; releasing it", "partition", cl.Part, "err", err)
@@ -470,7 +474,7 @@ func (c *Cluster) balance() error {
 			}
 		}
 	}
-	c.retryStale()
+	c.catchUp()
 	c.maybeCompact()
 	return nil
 }
@@ -553,9 +557,15 @@ func (c *Cluster) release(ctx context.Context, pt *partition) {
 	}
 }
 
-// startPartition loads a claimed partition and starts its work.
+// startPartition loads a claimed partition and starts its work. A
+// partition the node still runs under an older epoch (its renewals
+// stalled and it claimed the partition again) is stopped first.
 func (c *Cluster) startPartition(p int, epoch int64) error {
 	start := time.Now()
+	if old := c.take(p); old != nil {
+		c.log.Warn("partition claimed again; stopping its previous run", "partition", p, "epoch", old.epoch)
+		c.stopPartition(old)
+	}
 	st := &partStore{db: c.db, commits: c.commits, uniques: c.uniqueProps, p: p, epoch: epoch}
 	o := c.opts.Node
 	o.Store = st
@@ -564,8 +574,13 @@ func (c *Cluster) startPartition(p int, epoch int64) error {
 	o.Switch = c.switched
 	o.Logger = c.log.With("partition", p)
 	o.LogRetention, o.DedupeWindow = 0, 0 // compaction is the cluster's, not each partition's
+	// Loading holds the reload lock, so no version or switch is applied
+	// to the other partitions while this one is between reading them
+	// and being listed.
+	c.reloading.Lock()
+	defer c.reloading.Unlock()
 	c.mu.Lock()
-	prog := c.prog
+	prog, ver := c.prog, c.ver
 	c.loading[p] = epoch
 	c.mu.Unlock()
 	node, err := server.New(prog, o)
@@ -576,24 +591,17 @@ func (c *Cluster) startPartition(p int, epoch int64) error {
 		return err
 	}
 	pt := &partition{p: p, epoch: epoch, st: st, node: node}
+	pt.ver.Store(ver)
 	c.mu.Lock()
 	delete(c.loading, p)
 	c.parts[p] = pt
-	newer := c.prog
 	c.mu.Unlock()
-	if newer != prog { // a version came while the partition loaded
-		if err := node.Reload(newer, nil); err != nil {
-			c.mu.Lock()
-			c.stale = true
-			c.mu.Unlock()
-		}
-	}
 	c.poke()
 	c.log.Info("partition claimed", "partition", p, "epoch", epoch, "took", time.Since(start))
 	return nil
 }
 
-// stopPartition stops a partition's pump and node.
+// stopPartition stops a partition's node.
 func (c *Cluster) stopPartition(pt *partition) error {
 	if pt.node != nil {
 		err := pt.node.Close()
@@ -604,7 +612,8 @@ func (c *Cluster) stopPartition(pt *partition) error {
 	return nil
 }
 
-// reload moves every partition to prog (version seq).
+// reload makes prog (version seq) the node's version and moves every
+// partition to it.
 func (c *Cluster) reload(seq int64, prog *bytecode.Program) {
 	c.mu.Lock()
 	if seq <= c.ver {
@@ -612,54 +621,50 @@ func (c *Cluster) reload(seq int64, prog *bytecode.Program) {
 		return
 	}
 	c.prog, c.ver = prog, seq
+	c.mu.Unlock()
+	c.catchUp()
+}
+
+// catchUp reloads every partition that runs an older version than the
+// node's, one reload at a time (a partition never goes back to an older
+// version), and says whether all of them now run it.
+func (c *Cluster) catchUp() bool {
+	c.reloading.Lock()
+	defer c.reloading.Unlock()
+	c.mu.Lock()
+	prog, seq := c.prog, c.ver
 	parts := make([]*partition, 0, len(c.parts))
 	for _, pt := range c.parts {
-		parts = append(parts, pt)
+		if pt.ver.Load() < seq {
+			parts = append(parts, pt)
+		}
 	}
 	c.mu.Unlock()
+	if len(parts) == 0 {
+		return true
+	}
 	start := time.Now()
 	failed := 0
 	for _, pt := range parts {
 		if err := pt.node.Reload(prog, nil); err != nil {
 			failed++
-			c.log.Error("reloading a partition", "partition", pt.p, "err", err)
+			c.log.Error("reloading a partition", "partition", pt.p, "version", seq, "err", err)
+			continue
 		}
+		pt.ver.Store(seq)
 	}
-	c.mu.Lock()
-	if failed > 0 {
-		c.stale = true
-	} else if c.ver == seq {
-		c.live = seq
-	}
-	c.mu.Unlock()
-	c.log.Info("new version live", "version", seq, "partitions", len(parts), "failed", failed, "took", time.Since(start))
+	c.log.Info("version live", "version", seq, "partitions", len(parts), "failed", failed, "took", time.Since(start))
+	return failed == 0
 }
 
-// retryStale retries reloading the partitions not on the current version.
-func (c *Cluster) retryStale() {
+// Live is the sequence number of the version every partition of the
+// node runs (a newer one may be loading).
+func (c *Cluster) Live() int64 {
 	c.mu.Lock()
-	if !c.stale {
-		c.mu.Unlock()
-		return
-	}
-	c.stale = false
-	prog := c.prog
-	parts := make([]*partition, 0, len(c.parts))
+	defer c.mu.Unlock()
+	live := c.ver
 	for _, pt := range c.parts {
-		parts = append(parts, pt)
+		live = min(live, pt.ver.Load())
 	}
-	c.mu.Unlock()
-	ok := true
-	for _, pt := range parts {
-		if err := pt.node.Reload(prog, nil); err != nil {
-			ok = false
-		}
-	}
-	c.mu.Lock()
-	if !ok {
-		c.stale = true
-	} else if c.prog == prog {
-		c.live = c.ver
-	}
-	c.mu.Unlock()
+	return live
 }

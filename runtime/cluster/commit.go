@@ -24,6 +24,7 @@ type commitReq struct {
 	part     int
 	epoch    int64
 	consumed []int64
+	dead     []deadRow
 	unique   uniqueWrites
 	done     chan error
 }
@@ -104,11 +105,19 @@ func (m *committer) loop() {
 }
 
 // run commits a group, retrying without the partitions whose lease is
-// lost, and answers each request.
+// lost, and answers each request. When the merged transaction fails for
+// another reason, each request is tried alone, so that one partition's
+// bad write (or a transient error) fails only that partition.
 func (m *committer) run(group []*commitReq) {
 	for len(group) > 0 {
 		lost, err := m.try(group)
 		if len(lost) == 0 {
+			if err != nil && len(group) > 1 {
+				for _, r := range group {
+					m.run([]*commitReq{r})
+				}
+				return
+			}
 			for _, r := range group {
 				r.done <- err
 			}
@@ -116,7 +125,7 @@ func (m *committer) run(group []*commitReq) {
 		}
 		var rest []*commitReq
 		for _, r := range group {
-			if lost[r.part] {
+			if lost[[2]int64{int64(r.part), r.epoch}] {
 				r.done <- errLeaseLost
 			} else {
 				rest = append(rest, r)
@@ -126,19 +135,22 @@ func (m *committer) run(group []*commitReq) {
 	}
 }
 
-// fenceError says which partitions' fences failed.
-type fenceError struct{ lost map[int]bool }
+// fenceError says which partitions' fences failed, by partition and epoch.
+type fenceError struct{ lost map[[2]int64]bool }
 
 func (e *fenceError) Error() string { return errLeaseLost.Error() }
+func (e *fenceError) Unwrap() error { return errLeaseLost }
 
 // try commits the group in one transaction. When fences fail it commits
-// nothing and returns the partitions that lost their lease.
-func (m *committer) try(group []*commitReq) (map[int]bool, error) {
+// nothing and returns the partitions (and epochs) that lost their lease.
+func (m *committer) try(group []*commitReq) (map[[2]int64]bool, error) {
+	var deadParts []int16
 	var (
 		all      store.Batch
 		parts    []int32
 		epochs   []int64
 		consumed []int64
+		dead     []deadRow
 		unique   uniqueWrites
 	)
 	all.SetTime(group[0].b.Time())
@@ -149,6 +161,10 @@ func (m *committer) try(group []*commitReq) (map[int]bool, error) {
 		parts = append(parts, int32(r.part))
 		epochs = append(epochs, r.epoch)
 		consumed = append(consumed, r.consumed...)
+		for _, d := range r.dead {
+			dead = append(dead, d)
+			deadParts = append(deadParts, int16(r.part))
+		}
 		unique.records = append(unique.records, r.unique.records...)
 		unique.rows = append(unique.rows, r.unique.rows...)
 	}
@@ -157,27 +173,44 @@ func (m *committer) try(group []*commitReq) (map[int]bool, error) {
 	err := m.c.db.CommitTx(ctx, &all, func(ctx context.Context, tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE wf_leases l SET owner = owner
 			FROM unnest($2::int[], $3::bigint[]) AS f(part, epoch)
-			WHERE l.part = f.part AND l.epoch = f.epoch AND l.owner = $1 AND l.expires > now() RETURNING l.part`,
+			WHERE l.part = f.part AND l.epoch = f.epoch AND l.owner = $1 AND l.expires > now() RETURNING l.part, l.epoch`,
 			m.c.id, parts, epochs)
 		if err != nil {
 			return err
 		}
-		held, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		type held struct {
+			Part  int32
+			Epoch int64
+		}
+		ok, err := pgx.CollectRows(rows, pgx.RowToStructByPos[held])
 		if err != nil {
 			return err
 		}
-		if len(held) != len(parts) {
-			ok := map[int32]bool{}
-			for _, p := range held {
-				ok[p] = true
+		if len(ok) != len(parts) {
+			have := map[[2]int64]bool{}
+			for _, h := range ok {
+				have[[2]int64{int64(h.Part), h.Epoch}] = true
 			}
-			lost := map[int]bool{}
-			for _, p := range parts {
-				if !ok[p] {
-					lost[int(p)] = true
+			lost := map[[2]int64]bool{}
+			for i, p := range parts {
+				if k := [2]int64{int64(p), epochs[i]}; !have[k] {
+					lost[k] = true
 				}
 			}
 			return &fenceError{lost: lost}
+		}
+		if len(dead) > 0 {
+			var seqs []int64
+			var datas [][]byte
+			var errs []string
+			for _, d := range dead {
+				seqs, datas, errs = append(seqs, d.seq), append(datas, d.data), append(errs, d.err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO wf_dead (seq, part, data, error)
+				SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::bytea[], $4::text[]) ON CONFLICT (seq) DO NOTHING`,
+				seqs, deadParts, datas, errs); err != nil {
+				return err
+			}
 		}
 		if len(consumed) > 0 {
 			if _, err := tx.Exec(ctx, `DELETE FROM wf_inbox WHERE seq = ANY($1)`, consumed); err != nil {

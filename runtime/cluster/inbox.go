@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,9 +32,10 @@ const maxGroup = 8192
 type front struct {
 	c    *Cluster
 	reqs chan *acceptReq
-	done chan struct{}
+	done chan struct{} // closed when the loop has stopped
 	dec  *ingest.Decoder
 	prog *bytecode.Program
+	ver  int64          // prog's wf_versions.seq
 	hook *engine.Engine // an empty engine of prog: HookKey only
 }
 
@@ -51,28 +53,57 @@ type inboxRow struct {
 	part     int
 	clientID string
 	data     []byte
+	ver      int64 // the version it was accepted under
 }
 
 func newFront(c *Cluster) *front {
 	return &front{c: c, reqs: make(chan *acceptReq, 1024), done: make(chan struct{})}
 }
 
-func (f *front) close() {}
+func (f *front) close() { <-f.done }
 
-// version returns the cluster's current program with its decoder and an
-// engine without records for computing incoming webhooks' keys.
-func (f *front) version() (*bytecode.Program, *ingest.Decoder, *engine.Engine) {
-	prog := f.c.Program()
-	f.c.mu.Lock()
-	defer f.c.mu.Unlock()
-	if f.prog != prog {
-		eng, err := engine.New(prog, engine.Options{})
-		if err != nil { // cannot happen for a program the nodes loaded
-			eng = nil
-		}
-		f.prog, f.dec, f.hook = prog, ingest.NewDecoder(prog), eng
+// accept hands rows to the loop and waits for their commit.
+func (f *front) accept(rows []inboxRow) acceptResult {
+	r := &acceptReq{rows: rows, out: make(chan acceptResult, 1)}
+	select {
+	case f.reqs <- r:
+	case <-f.done:
+		return acceptResult{err: server.ErrStopped}
 	}
-	return f.prog, f.dec, f.hook
+	select {
+	case res := <-r.out:
+		return res
+	case <-f.done:
+		select {
+		case res := <-r.out: // answered as the loop stopped
+			return res
+		default:
+			return acceptResult{err: server.ErrStopped}
+		}
+	}
+}
+
+// version returns the cluster's current program with its version
+// number, its decoder, and an engine without records for computing
+// incoming webhooks' keys.
+func (f *front) version() (*bytecode.Program, int64, *ingest.Decoder, *engine.Engine) {
+	f.c.mu.Lock()
+	prog, ver := f.c.prog, f.c.ver
+	same := f.prog == prog
+	dec, hook := f.dec, f.hook
+	f.c.mu.Unlock()
+	if same {
+		return prog, ver, dec, hook
+	}
+	eng, err := engine.New(prog, engine.Options{})
+	if err != nil { // cannot happen for a program the nodes loaded
+		eng = nil
+	}
+	dec = ingest.NewDecoder(prog)
+	f.c.mu.Lock()
+	f.prog, f.ver, f.dec, f.hook = prog, ver, dec, eng
+	f.c.mu.Unlock()
+	return prog, ver, dec, eng
 }
 
 // Ingest decodes data (one change, a JSON array, or JSON Lines) against
@@ -81,7 +112,7 @@ func (f *front) version() (*bytecode.Program, *ingest.Decoder, *engine.Engine) {
 // with one Item per change in input order: "accepted", "duplicate" (its
 // client id was accepted before) or "error".
 func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
-	prog, dec, hookEng := c.front.version()
+	prog, ver, dec, hookEng := c.front.version()
 	changes, err := dec.Decode(data)
 	var items []server.Item
 	if err != nil {
@@ -127,17 +158,11 @@ func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
 				raw = buf.Bytes()
 			}
 		}
-		rows = append(rows, inboxRow{part: store.Partition(prog.Types[ch.Type].Name, id), clientID: ch.ClientID, data: raw})
+		rows = append(rows, inboxRow{part: store.Partition(prog.Types[ch.Type].Name, id), clientID: ch.ClientID, data: raw, ver: ver})
 		lines = append(lines, it)
 	}
 	if len(rows) > 0 {
-		r := &acceptReq{rows: rows, out: make(chan acceptResult, 1)}
-		select {
-		case c.front.reqs <- r:
-		case <-c.ctx.Done():
-			return nil, server.ErrStopped
-		}
-		res := <-r.out
+		res := c.front.accept(rows)
 		if res.err != nil {
 			return nil, res.err
 		}
@@ -181,6 +206,10 @@ func matchKey(prog *bytecode.Program, hookEng *engine.Engine, ch ingest.Change) 
 // the record the index has for it, "" when none).
 func routable(prog *bytecode.Program, hookEng *engine.Engine, ch ingest.Change, id string) (msg, field string) {
 	switch {
+	case strings.ContainsRune(ch.ID, 0) || strings.ContainsRune(ch.ToID, 0):
+		return "the record id contains a NUL character, which the database cannot store", "id"
+	case strings.ContainsRune(ch.ClientID, 0):
+		return "the client_id contains a NUL character, which the database cannot store", "client_id"
 	case ch.Op == ingest.Hook:
 		typ, slot, key, err := hookEng.HookKey(prog.Hooks[ch.Hook].Name, ch.Body)
 		if err != nil {
@@ -222,11 +251,19 @@ func sortItems(items []server.Item) []server.Item {
 // loop commits groups of accept requests.
 func (f *front) loop() {
 	defer f.c.wg.Done()
+	defer close(f.done)
 	for {
 		var group []*acceptReq
 		select {
 		case <-f.c.ctx.Done():
-			return
+			for { // answer what is queued: not accepted
+				select {
+				case r := <-f.reqs:
+					r.out <- acceptResult{err: server.ErrStopped}
+				default:
+					return
+				}
+			}
 		case r := <-f.reqs:
 			group = append(group, r)
 			n := len(r.rows)
@@ -299,14 +336,14 @@ func (f *front) commit(group []*acceptReq) ([][]bool, error) {
 				if dups[i][j] {
 					continue
 				}
-				copyRows = append(copyRows, []any{int16(row.part), row.data})
+				copyRows = append(copyRows, []any{int16(row.part), row.data, row.ver})
 				parts[row.part] = true
 			}
 		}
 		if len(copyRows) == 0 {
 			return nil
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"wf_inbox"}, []string{"part", "data"}, pgx.CopyFromRows(copyRows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"wf_inbox"}, []string{"part", "data", "ver"}, pgx.CopyFromRows(copyRows)); err != nil {
 			return err
 		}
 		var b pgx.Batch
@@ -322,8 +359,9 @@ func (f *front) commit(group []*acceptReq) ([][]bool, error) {
 	return dups, nil
 }
 
-// inboxBatch bounds the inbox rows one round of the pump applies.
-const inboxBatch = 16384
+// partBatch bounds the inbox rows of one partition a round of the pump
+// applies, so that no partition's backlog starves the others.
+const partBatch = 2048
 
 // pump applies the inbox of the node's partitions: each round reads the
 // oldest rows of every owned partition in one query and hands each
@@ -334,12 +372,12 @@ func (c *Cluster) pump() {
 	t := time.NewTicker(c.opts.Poll)
 	defer t.Stop()
 	for {
-		n, err := c.pumpOnce()
+		more, err := c.pumpOnce()
 		if err != nil && c.ctx.Err() == nil {
 			c.log.Warn("applying the inbox", "err", err)
 		}
-		if n == inboxBatch {
-			continue // more may be waiting
+		if more && err == nil {
+			continue
 		}
 		select {
 		case <-c.ctx.Done():
@@ -350,8 +388,9 @@ func (c *Cluster) pump() {
 	}
 }
 
-// pumpOnce applies one round of the inbox and says how many rows it read.
-func (c *Cluster) pumpOnce() (int, error) {
+// pumpOnce applies one round of the inbox. It reports whether a
+// partition applied a full batch (more may be waiting).
+func (c *Cluster) pumpOnce() (more bool, err error) {
 	c.mu.Lock()
 	owned := make(map[int]*partition, len(c.parts))
 	parts := make([]int32, 0, len(c.parts))
@@ -361,62 +400,84 @@ func (c *Cluster) pumpOnce() (int, error) {
 	}
 	c.mu.Unlock()
 	if len(parts) == 0 {
-		return 0, nil
+		return false, nil
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()
-	rows, err := c.db.Pool().Query(ctx, `SELECT part, seq, data FROM wf_inbox WHERE part = ANY($1) ORDER BY seq LIMIT $2`, parts, inboxBatch)
+	rows, err := c.db.Pool().Query(ctx, `SELECT i.part, i.seq, i.data, i.ver FROM unnest($1::int[]) AS o(part)
+		CROSS JOIN LATERAL (SELECT part, seq, data, ver FROM wf_inbox WHERE part = o.part ORDER BY seq LIMIT $2) i`, parts, partBatch)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	todo := map[int]*work{}
-	n := 0
 	for rows.Next() {
 		var part int16
-		var seq int64
+		var seq, ver int64
 		var d []byte
-		if err := rows.Scan(&part, &seq, &d); err != nil {
+		if err := rows.Scan(&part, &seq, &d, &ver); err != nil {
 			rows.Close()
-			return 0, err
+			return false, err
 		}
 		w := todo[int(part)]
 		if w == nil {
 			w = &work{}
 			todo[int(part)] = w
 		}
-		w.add(seq, d)
-		n++
+		w.add(seq, ver, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return false, err
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	behind := false
 	for p, w := range todo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			pt := owned[p]
+			n := 0
 			for _, sg := range w.segs {
-				if !c.apply(owned[p], sg) {
+				if sg.ver > pt.ver.Load() {
+					// Accepted under a version this partition has not
+					// loaded yet: it waits (the rows stay) until it has.
+					mu.Lock()
+					behind = true
+					mu.Unlock()
+					return
+				}
+				if !c.apply(pt, sg) {
 					return // the partition stopped: the rest stays for its next owner
 				}
+				n += len(sg.seqs)
+			}
+			if n == partBatch {
+				mu.Lock()
+				more = true
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return n, nil
+	if behind {
+		go c.checkVersion() // catches up if the notification was missed
+	}
+	return more, nil
 }
 
-// work is one partition's share of a pump round: runs of changes, each
-// applied in one call, and the manual enrollments between them.
+// work is one partition's share of a pump round: runs of changes accepted
+// under one version, each applied in one call, and the manual
+// enrollments between them.
 type work struct {
 	segs []segment
 }
 
 type segment struct {
 	seqs   []int64
-	data   bytes.Buffer // JSON Lines of changes
-	enroll *enrollRow   // or a manual enrollment
+	lines  [][]byte   // the changes, one JSON line each
+	ver    int64      // the version they were accepted under
+	enroll *enrollRow // or a manual enrollment
 }
 
 // enrollOp marks an inbox row that is a manual enrollment, not a change.
@@ -429,31 +490,31 @@ type enrollRow struct {
 	ID       string `json:"id"`
 }
 
-func (w *work) add(seq int64, d []byte) {
+func (w *work) add(seq, ver int64, d []byte) {
 	d = bytes.TrimSpace(d)
 	if bytes.HasPrefix(d, []byte(`{"op":"`+enrollOp+`"`)) {
 		var e enrollRow
 		if json.Unmarshal(d, &e) == nil {
-			w.segs = append(w.segs, segment{seqs: []int64{seq}, enroll: &e})
+			w.segs = append(w.segs, segment{seqs: []int64{seq}, ver: ver, enroll: &e})
 			return
 		}
 	}
-	if len(w.segs) == 0 || w.segs[len(w.segs)-1].enroll != nil {
-		w.segs = append(w.segs, segment{})
+	if n := len(w.segs); n == 0 || w.segs[n-1].enroll != nil || w.segs[n-1].ver != ver {
+		w.segs = append(w.segs, segment{ver: ver})
 	}
 	sg := &w.segs[len(w.segs)-1]
 	sg.seqs = append(sg.seqs, seq)
-	sg.data.Write(d)
-	sg.data.WriteByte('\n')
+	sg.lines = append(sg.lines, d)
 }
 
 // apply applies a segment of a partition's inbox; the commit of its
-// effects deletes its rows. It reports false when the partition stopped
-// (its rows stay for the next owner).
+// effects deletes its rows, and keeps a change that failed to apply in
+// wf_dead with the reason (it was accepted: it is not dropped). It
+// reports false when the partition stopped (its rows stay for the next
+// owner).
 func (c *Cluster) apply(pt *partition, sg segment) bool {
-	consume := func() { pt.st.consume(sg.seqs) }
 	if e := sg.enroll; e != nil {
-		err := pt.node.EnrollThen(e.Workflow, e.Type, e.ID, consume)
+		err := pt.node.EnrollThen(e.Workflow, e.Type, e.ID, func() { pt.st.consume(sg.seqs) })
 		if errors.Is(err, server.ErrStopped) {
 			return false
 		}
@@ -462,7 +523,21 @@ func (c *Cluster) apply(pt *partition, sg segment) bool {
 		}
 		return true
 	}
-	items, err := pt.node.IngestThen(sg.data.Bytes(), consume)
+	data := bytes.Join(sg.lines, []byte("\n"))
+	_, err := pt.node.IngestThen(data, func(items []server.Item) {
+		pt.st.consume(sg.seqs)
+		for _, it := range items {
+			if it.Status == "error" && it.Line >= 1 && it.Line <= len(sg.seqs) {
+				msg := it.Error
+				if it.Field != "" {
+					msg = it.Field + ": " + msg
+				}
+				pt.st.deadLetter(deadRow{seq: sg.seqs[it.Line-1], data: sg.lines[it.Line-1], err: msg})
+				c.log.Warn("an accepted change failed to apply; kept in wf_dead", "partition", pt.p, "inbox_seq", sg.seqs[it.Line-1],
+					"client_id", it.ClientID, "err", msg)
+			}
+		}
+	})
 	if err != nil {
 		select {
 		case <-pt.node.Done():
@@ -470,12 +545,6 @@ func (c *Cluster) apply(pt *partition, sg segment) bool {
 			c.log.Warn("applying the inbox", "partition", pt.p, "err", err)
 		}
 		return false
-	}
-	for _, it := range items {
-		if it.Status == "error" {
-			c.log.Warn("an accepted change failed to apply", "partition", pt.p, "inbox_seq", sg.seqs[it.Line-1],
-				"client_id", it.ClientID, "field", it.Field, "err", it.Error)
-		}
 	}
 	return true
 }

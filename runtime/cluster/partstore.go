@@ -32,8 +32,19 @@ type partStore struct {
 	p       int
 	epoch   int64
 
-	consumed []int64 // inbox rows applied since the last commit (loop only)
+	consumed []int64   // inbox rows applied since the last commit (loop only)
+	dead     []deadRow // of those, the ones that failed to apply
 }
+
+// deadRow is an accepted change that could not be applied.
+type deadRow struct {
+	seq  int64
+	data []byte
+	err  string
+}
+
+// deadLetter keeps a consumed inbox row that failed to apply.
+func (s *partStore) deadLetter(d deadRow) { s.dead = append(s.dead, d) }
 
 var _ store.Store = (*partStore)(nil)
 
@@ -56,9 +67,9 @@ func (s *partStore) Commit(b *store.Batch) error {
 			}
 		}
 	}
-	consumed := s.consumed
-	s.consumed = nil
-	return s.commits.commit(&commitReq{b: nb, part: s.p, epoch: s.epoch, consumed: consumed, unique: uw})
+	consumed, dead := s.consumed, s.dead
+	s.consumed, s.dead = nil, nil
+	return s.commits.commit(&commitReq{b: nb, part: s.p, epoch: s.epoch, consumed: consumed, dead: dead, unique: uw})
 }
 
 // rewrite scopes a partition node's batch to the partition: globals go

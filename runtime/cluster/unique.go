@@ -24,9 +24,10 @@ import (
 // meanwhile is refused with the reason, as one naming no record is.
 
 // uniqueKey is the index's text for a value: its kind and content, so
-// values of different kinds never meet.
+// values of different kinds never meet, the string quoted (PostgreSQL
+// text cannot hold a NUL byte).
 func uniqueKey(v value.Value) string {
-	return strconv.Itoa(int(v.K)) + ":" + v.S + ":" + strconv.FormatFloat(v.N, 'g', -1, 64)
+	return strconv.Itoa(int(v.K)) + ":" + strconv.Quote(v.S) + ":" + strconv.FormatFloat(v.N, 'g', -1, 64)
 }
 
 // uniqueProps lists each object type's unique properties by name.

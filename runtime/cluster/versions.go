@@ -102,6 +102,7 @@ func (c *Cluster) listenOnce() error {
 	}
 	defer conn.Exec(context.Background(), `UNLISTEN *`)
 	c.checkVersion()
+	c.syncSwitches()
 	for {
 		n, err := conn.Conn().WaitForNotification(c.ctx)
 		if err != nil {
@@ -122,7 +123,7 @@ func (c *Cluster) listenOnce() error {
 		case "wf_version":
 			c.checkVersion()
 		case "wf_switch":
-			go c.switchNotified(n.Payload) // not on the listener: it waits for the partitions
+			c.syncSwitches()
 		}
 	}
 }

@@ -30,15 +30,16 @@ type Item struct {
 func (n *Node) Ingest(data []byte) ([]Item, error) { return n.IngestThen(data, nil) }
 
 // IngestThen is Ingest that also calls then on the node's loop right
-// after the changes are applied, before the group they are in is
-// committed: what then adds to the node's store (runtime/cluster marks
-// the inbox rows the changes came from as consumed) commits in the same
-// transaction as the changes' effects.
-func (n *Node) IngestThen(data []byte, then func()) ([]Item, error) {
+// after the changes are applied, with their items, before the group they
+// are in is committed: what then adds to the node's store
+// (runtime/cluster marks the inbox rows the changes came from as
+// consumed, and keeps those that failed) commits in the same transaction
+// as the changes' effects.
+func (n *Node) IngestThen(data []byte, then func([]Item)) ([]Item, error) {
 	out, err := n.do(bytes.Count(data, []byte("\n"))+1, func(v *version) any {
 		items := n.ingest(v, data)
 		if then != nil {
-			then()
+			then(items)
 		}
 		return items
 	})

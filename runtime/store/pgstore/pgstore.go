@@ -101,7 +101,7 @@ import (
 
 // SchemaVersion is the version of the schema this code writes:
 // len(migrations).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrations[i] takes the schema from version i to i+1.
 var migrations = []string{
@@ -225,6 +225,19 @@ CREATE TABLE wf_unique (
 	PRIMARY KEY (type, prop, value)
 );
 CREATE INDEX wf_unique_record ON wf_unique (type, id);
+`,
+	// 4: the version a change was accepted under (its partition's owner
+	// applies it under that version or a newer one), and the changes
+	// accepted that could not be applied, kept rather than dropped.
+	`
+ALTER TABLE wf_inbox ADD COLUMN ver bigint NOT NULL DEFAULT 0;
+CREATE TABLE wf_dead (
+	seq   bigint PRIMARY KEY,
+	part  smallint NOT NULL,
+	data  bytea NOT NULL,
+	error text NOT NULL,
+	at    timestamptz NOT NULL DEFAULT now()
+);
 `,
 }
 
