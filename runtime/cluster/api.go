@@ -48,6 +48,7 @@ type Status struct {
 	Nodes   []NodeStatus   `json:"nodes"`
 	Owners  map[string]int `json:"partitions_by_owner"`
 	Inbox   int64          `json:"inbox"` // changes accepted and not yet applied
+	Dead    int64          `json:"dead"`  // changes accepted that could not be applied (wf_dead)
 }
 
 // NodeStatus is one node as the database knows it.
@@ -91,7 +92,7 @@ func (c *Cluster) Status(ctx context.Context) (Status, error) {
 		st.Owners[owner] = n
 	}
 	rows.Close()
-	err = pool.QueryRow(ctx, `SELECT count(*) FROM wf_inbox`).Scan(&st.Inbox)
+	err = pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM wf_inbox), (SELECT count(*) FROM wf_dead)`).Scan(&st.Inbox, &st.Dead)
 	return st, err
 }
 

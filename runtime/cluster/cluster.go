@@ -150,6 +150,9 @@ type Cluster struct {
 
 	reloading sync.Mutex // one partition load, reload or switch at a time
 
+	closeOnce sync.Once
+	closeErr  error
+
 	compacted  time.Time   // when the node last compacted (lease loop only)
 	stalled    atomic.Bool // tests: the node stops heartbeating and renewing, as a paused process would
 	compacting sync.WaitGroup
@@ -283,6 +286,11 @@ func (c *Cluster) Owned() []int {
 // work after what was queued, and releases the leases so that the other
 // nodes take the partitions at once rather than after the TTL.
 func (c *Cluster) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.close() })
+	return c.closeErr
+}
+
+func (c *Cluster) close() error {
 	c.stop()
 	c.wg.Wait()
 	c.compacting.Wait()
