@@ -62,6 +62,7 @@ The HTTP API (JSON):
   POST /v1/changes                          one change, a JSON array, or JSON Lines
   GET  /v1/records/{type}/{id}              a record
   GET  /v1/records/{type}/{id}/enrollments  its enrollments, with history
+  GET  /v1/records/{type}/{id}/why          why it was or was not enrolled, per workflow
   POST /v1/hooks/{name}                     call an incoming webhook
   POST /v1/workflows/{name}/enroll          {"type":…,"id":…}: enroll by hand
   GET  /v1/workflows                        versions, status, diagnostics

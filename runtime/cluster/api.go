@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/wflang/wf/compiler"
+	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/server"
 	"github.com/wflang/wf/runtime/store"
 )
@@ -21,7 +22,28 @@ var _ server.Backend = (*Cluster)(nil)
 // Handler is the node's HTTP API: the same routes as one node's, over
 // the whole database, plus GET /v1/cluster.
 func (c *Cluster) Handler(token string) http.Handler {
+	c.mu.Lock()
+	c.token = token // for asking other nodes (they share it)
+	c.mu.Unlock()
 	mux := http.NewServeMux()
+	// A request another node forwards is answered from this node's own
+	// partitions only.
+	mux.Handle("GET /v1/records/{type}/{id}/why", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !server.Authorized(r, token) {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			server.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
+			return
+		}
+		xs, err := c.explainVia(r.PathValue("type"), r.PathValue("id"), r.Header.Get(forwardedHeader) == "")
+		if err != nil {
+			server.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+			return
+		}
+		if xs == nil {
+			xs = []engine.Explanation{}
+		}
+		server.WriteJSON(w, http.StatusOK, xs)
+	}))
 	api := server.NewHandler(c, token, c.log)
 	mux.Handle("/", api)
 	mux.HandleFunc("GET /v1/cluster", func(w http.ResponseWriter, r *http.Request) {

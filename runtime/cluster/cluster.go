@@ -150,6 +150,8 @@ type Cluster struct {
 
 	reloading sync.Mutex // one partition load, reload or switch at a time
 
+	token string // the API's token, for asking other nodes
+
 	closeOnce sync.Once
 	closeErr  error
 

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -161,45 +160,18 @@ func (c *Cluster) currentCounts() (map[string]map[string]int, error) {
 }
 
 // explain asks the engine of the record's partition why the record was
-// or was not enrolled, when this node runs that partition; otherwise the
-// note says which node owns it.
+// or was not enrolled: this node's, or the owner node's through its API;
+// when neither can answer, the note says why.
 func (c *Cluster) explain(typ, id string) ([]engine.Explanation, string, error) {
-	p := store.Partition(typ, id)
-	c.mu.Lock()
-	pt := c.parts[p]
-	_, loading := c.loading[p]
-	c.mu.Unlock()
-	if pt != nil {
-		xs, err := pt.node.Explain(typ, id)
-		if !errors.Is(err, server.ErrStopped) {
-			return xs, "", err
-		}
-		// The partition stopped meanwhile (released, or its lease lost):
-		// say who holds it now.
-	} else if loading {
-		return nil, fmt.Sprintf("%s/%s is in partition %d, which this node (%s) is loading; the explanation shows once it runs.", typ, id, p, c.id), nil
+	xs, note, owner, addr, err := c.explainLocal(typ, id)
+	if err != nil || note == "" || owner == "" {
+		return xs, note, err
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-	defer cancel()
-	var owner, addr string
-	var held bool
-	err := c.db.Pool().QueryRow(ctx, `SELECT coalesce(l.owner, ''), coalesce(n.addr, ''), l.owner IS NOT NULL AND l.expires > now()
-		FROM wf_leases l LEFT JOIN wf_nodes n ON n.id = l.owner WHERE l.part = $1`, p).Scan(&owner, &addr, &held)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the owner of partition %d: %w", p, err)
+	xs, ferr := c.askOwner(addr, typ, id)
+	if ferr != nil {
+		return nil, fmt.Sprintf("%s Asking it failed (%v): open this page on that node's dashboard.", note, ferr), nil
 	}
-	what := fmt.Sprintf("Only the engine holding a record explains it, and %s/%s is in partition %d", typ, id, p)
-	switch {
-	case held && owner == c.id:
-		return nil, what + ", which this node is starting or has just given up; reload the page.", nil
-	case held:
-		at := ""
-		if addr != "" {
-			at = " (its API at " + addr + ")"
-		}
-		return nil, fmt.Sprintf("%s, owned by node %s%s: open this page on that node's dashboard to see why the record was or was not enrolled.", what, owner, at), nil
-	}
-	return nil, what + ", which no node owns now (its lease is free or expired); a node will claim it within a lease's lifetime.", nil
+	return xs, "", nil
 }
 
 // Cluster is the Cluster page: the nodes, the partitions they hold and

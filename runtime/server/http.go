@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wflang/wf/runtime/engine"
 )
 
 // MaxBody is the largest request body the API reads (16 MiB).
@@ -88,6 +90,22 @@ func NewHandler(n Backend, token string, log *slog.Logger) http.Handler {
 			return http.StatusInternalServerError, apiError{Error: err.Error()}
 		}
 		return http.StatusOK, ens
+	})
+	route("GET /v1/records/{type}/{id}/why", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		x, ok := n.(interface {
+			Explain(typ, id string) ([]engine.Explanation, error)
+		})
+		if !ok {
+			return http.StatusNotImplemented, apiError{Error: "this server does not explain records"}
+		}
+		xs, err := x.Explain(r.PathValue("type"), r.PathValue("id"))
+		if err != nil {
+			return errCode(err), apiError{Error: err.Error()}
+		}
+		if xs == nil {
+			xs = []engine.Explanation{}
+		}
+		return http.StatusOK, xs
 	})
 	route("POST /v1/hooks/{name}", func(w http.ResponseWriter, r *http.Request) (int, any) {
 		var body map[string]any

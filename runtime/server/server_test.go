@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wflang/wf/compiler"
+	"github.com/wflang/wf/runtime/engine"
 	"github.com/wflang/wf/runtime/store"
 )
 
@@ -123,6 +124,12 @@ func TestAPI(t *testing.T) {
 ]`, &rep)
 	if code != 400 || rep.Applied != 2 || rep.Errors != 1 || rep.Items[1].Line != 3 || rep.Items[1].Field != "contact.scroe" {
 		t.Fatalf("batch with a bad item: %d %+v", code, rep)
+	}
+	// Why c1 was enrolled, as wf explain says it.
+	var why []engine.Explanation
+	if code := call(t, srv, "GET", "/v1/records/contact/c1/why", "", &why); code != 200 || len(why) != 2 ||
+		why[0].Workflow != "welcome" || len(why[0].Enrollments) != 1 || !strings.Contains(why[0].Enrollments[0].Why, `lifecyclestage == "lead"`) {
+		t.Errorf("why c1: %d %+v", code, why)
 	}
 	// The same client ids again: nothing applied twice.
 	code = call(t, srv, "POST", "/v1/changes", `{"op":"event","event":"ping","type":"contact","id":"c1","client_id":"k2"}`, &rep)
