@@ -98,10 +98,29 @@ func withoutToken(u *url.URL) string {
 }
 
 // localPath returns p when it is a path on this server, else "/": never a
-// scheme-relative //host or a /\host that browsers read as one.
+// scheme-relative //host, nor anything a browser could read as one —
+// browsers drop tabs and newlines from URLs and read \ as /, so "/\t/x"
+// and "/\\x" are refused too. What is returned is rebuilt from the parsed
+// path and query, escaped.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\") {
 		return "/"
 	}
-	return p
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	out := u.EscapedPath()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
 }

@@ -227,3 +227,26 @@ func TestEscaping(t *testing.T) {
 		t.Errorf("%d %s", res.StatusCode, body)
 	}
 }
+
+// localPath keeps a redirect on this server, whatever a browser would
+// make of the text (a review found /\t/evil.example read as //evil.example).
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/workflows/w1":          "/workflows/w1",
+		"/records/contact/a%20b": "/records/contact/a%20b",
+		"/deliveries?live=1":     "/deliveries?live=1",
+		"//evil.example":         "/",
+		"/\\evil.example":        "/",
+		"/\t/evil.example":       "/",
+		"/\n/evil.example":       "/",
+		"/%09/evil.example":      "/%09/evil.example", // escaped: a path segment, not a tab
+		"https://evil.example/":  "/",
+		"evil.example":           "/",
+		"":                       "/",
+		"/a/../..//evil.example": "/a/../..//evil.example",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
