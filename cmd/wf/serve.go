@@ -97,7 +97,7 @@ captures SUBJECT through the durable pull consumer --source-durable
 to 512 messages at a time to the node as one commit, in stream order,
 and acknowledges a message only once its changes are committed; the
 others come again. A change without a client_id gets one from its
-message (the Nats-Msg-Id header, else nats:STREAM:SEQUENCE, with :N for
+message (the Nats-Msg-Id header, else #nats:STREAM:SEQUENCE, with #N for
 the N-th change of a message that has several), so a change that comes
 again is answered duplicate and applied once. A change that can never
 apply (bad JSON, an unknown field…) is logged with its stream sequence,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/wflang/wf/runtime/ingest"
 )
@@ -165,12 +166,14 @@ func kind(b []byte) string {
 
 // clientID is the client id of the change at pos (1-based) of n in a
 // message whose base id is base: base itself when the message has one
-// change, base:pos when it has several. An id longer than ingest allows
-// is replaced by a hash of it.
+// change, base#pos when it has several, with any % and # in base escaped
+// (%25, %23) so that no two messages' changes can share an id (a review
+// found message "X" with two changes and message "X:1" colliding). An id
+// longer than ingest allows is replaced by a hash of it.
 func clientID(base string, pos, n int) string {
 	id := base
 	if n > 1 {
-		id = base + ":" + strconv.Itoa(pos)
+		id = base + "#" + strconv.Itoa(pos)
 	}
 	if len(id) > ingest.MaxClientID {
 		sum := sha256.Sum256([]byte(id))
@@ -179,11 +182,14 @@ func clientID(base string, pos, n int) string {
 	return id
 }
 
+var idEscaper = strings.NewReplacer("%", "%25", "#", "%23")
+
 // baseID is a message's base client id: its Nats-Msg-Id header, else
 // nats:<stream>:<stream sequence>. Both are the same at every delivery.
 func baseID(msgID, stream string, seq uint64) string {
 	if msgID != "" {
-		return msgID
+		return idEscaper.Replace(msgID)
 	}
-	return fmt.Sprintf("nats:%s:%d", stream, seq)
+	// A leading # cannot come from an escaped message id.
+	return fmt.Sprintf("#nats:%s:%d", idEscaper.Replace(stream), seq)
 }

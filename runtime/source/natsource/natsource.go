@@ -19,8 +19,8 @@
 //     that comes again is answered "duplicate" by the node and applied
 //     once: its own "client_id" if it has one, else one derived from the
 //     message, the same at every delivery: the message's Nats-Msg-Id
-//     header if it has one, else "nats:<stream>:<stream sequence>",
-//     followed by ":<n>" for the n-th change (from 1) of a message that
+//     header if it has one, else "#nats:<stream>:<stream sequence>",
+//     followed by "#<n>" for the n-th change (from 1) of a message that
 //     has several. (JetStream itself already drops a message published
 //     twice with the same Nats-Msg-Id within the stream's duplicate
 //     window; the client id covers a republish after it.) Deleting and

@@ -68,12 +68,12 @@ func TestSplit(t *testing.T) {
 		{"own id kept", "\n\n{ \"op\":\"delete\", \"type\":\"contact\",\n \"id\":\"c1\", \"client_id\":\"mine\" }",
 			[]want{{3, `{"op":"delete","type":"contact","id":"c1","client_id":"mine"}`, "mine", ""}}},
 		{"null or empty id replaced", `[{"op":"delete","client_id":null},{"op":"delete","client_id":""}]`,
-			[]want{{1, `{"client_id":"B:1","op":"delete"}`, "B:1", ""}, {1, `{"client_id":"B:2","op":"delete"}`, "B:2", ""}}},
+			[]want{{1, `{"client_id":"B#1","op":"delete"}`, "B#1", ""}, {1, `{"client_id":"B#2","op":"delete"}`, "B#2", ""}}},
 		{"array", "[\n {\"op\":\"delete\"},\n\n {\"op\":\"delete\",\n \"client_id\":\"x\"}\n]",
-			[]want{{2, `{"client_id":"B:1","op":"delete"}`, "B:1", ""}, {4, `{"op":"delete","client_id":"x"}`, "x", ""}}},
+			[]want{{2, `{"client_id":"B#1","op":"delete"}`, "B#1", ""}, {4, `{"op":"delete","client_id":"x"}`, "x", ""}}},
 		{"json lines with a bad line", "{\"op\":\"delete\"}\n{bad\n\n5\n{\"op\":\"delete\"}\n",
-			[]want{{1, `{"client_id":"B:1","op":"delete"}`, "B:1", ""}, {2, "", "", "bad JSON"},
-				{4, "", "", "expected a change object, got a number"}, {5, `{"client_id":"B:4","op":"delete"}`, "B:4", ""}}},
+			[]want{{1, `{"client_id":"B#1","op":"delete"}`, "B#1", ""}, {2, "", "", "bad JSON"},
+				{4, "", "", "expected a change object, got a number"}, {5, `{"client_id":"B#4","op":"delete"}`, "B#4", ""}}},
 		{"broken array", "[{\"op\":\"delete\"},\n{\"op\":", []want{{2, "", "", "bad JSON"}}},
 		{"not an object", `"hello"`, []want{{1, "", "", "expected a change object, got a string"}}},
 		{"empty", " \n ", nil},
@@ -95,8 +95,23 @@ func TestSplit(t *testing.T) {
 	if id := clientID(strings.Repeat("x", 199), 2, 3); len(id) > 200 || !strings.HasPrefix(id, "nats:sha256:") {
 		t.Errorf("long id: %q", id)
 	}
-	if id := baseID("", "CRM", 42); id != "nats:CRM:42" {
+	if id := baseID("", "CRM", 42); id != "#nats:CRM:42" {
 		t.Errorf("base id %q", id)
+	}
+	// No two messages' changes share an id: message X with two changes,
+	// message X#1 with one, and a message without an id.
+	seen := map[string]string{}
+	for _, c := range []struct {
+		msgID  string
+		seq    uint64
+		pos, n int
+	}{{"X", 1, 1, 2}, {"X", 1, 2, 2}, {"X#1", 2, 1, 1}, {"X%231", 3, 1, 1}, {"#nats:CRM:4", 4, 1, 1}, {"", 4, 1, 1}, {"", 5, 1, 2}} {
+		id := clientID(baseID(c.msgID, "CRM", c.seq), c.pos, c.n)
+		what := fmt.Sprintf("%+v", c)
+		if other, dup := seen[id]; dup {
+			t.Errorf("%s and %s both get client id %q", other, what, id)
+		}
+		seen[id] = what
 	}
 }
 
@@ -151,7 +166,7 @@ func TestRedelivery(t *testing.T) {
 		json.Unmarshal([]byte(l), &ch)
 		ids = append(ids, ch.ClientID)
 	}
-	if want := "nats:CRM:1 nats:CRM:2 nats:CRM:3 nats:CRM:4 nats:CRM:5"; strings.Join(ids, " ") != want {
+	if want := "#nats:CRM:1 #nats:CRM:2 #nats:CRM:3 #nats:CRM:4 #nats:CRM:5"; strings.Join(ids, " ") != want {
 		t.Errorf("applied %v, want %s in this order", ids, want)
 	}
 	// The failed calls had the same lines (the same ids) as those applied.
@@ -187,7 +202,7 @@ func TestClientIDs(t *testing.T) {
 		json.Unmarshal([]byte(l), &ch)
 		ids = append(ids, ch.ClientID)
 	}
-	if want := "nats:CRM:1 order-77 nats:CRM:3:1 nats:CRM:3:2 batch-9:1 own"; strings.Join(ids, " ") != want {
+	if want := "#nats:CRM:1 order-77 #nats:CRM:3#1 #nats:CRM:3#2 batch-9#1 own"; strings.Join(ids, " ") != want {
 		t.Errorf("ids %v, want %s", ids, want)
 	}
 }
@@ -221,7 +236,7 @@ func TestBadChanges(t *testing.T) {
 	for _, want := range []string{
 		`seq=2 subject=crm.changes line=1 err="bad JSON: invalid character 'b'`,
 		`seq=3 subject=crm.changes line=2 err="expected a change object, got an array"`,
-		`seq=4 subject=crm.changes line=1 field=contact.bogus client_id=nats:CRM:4 err="unknown property of contact"`,
+		`seq=4 subject=crm.changes line=1 field=contact.bogus client_id=#nats:CRM:4 err="unknown property of contact"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
