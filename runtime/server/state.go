@@ -79,7 +79,7 @@ func DeltaBatch(d *engine.Delta, b *store.Batch) error {
 		}
 		ens := rs.Enrollments
 		rs.Enrollments = nil
-		data, err := json.Marshal(rs)
+		data, err := rs.MarshalJSON() // the hand-written encoder, without json.Marshal's second pass
 		if err != nil {
 			return err
 		}
@@ -129,7 +129,7 @@ func deltaBatch(d *engine.Delta, b *store.Batch) error { return DeltaBatch(d, b)
 
 // putEnrollment writes an enrollment and sets or clears its timer.
 func putEnrollment(b *store.Batch, es *engine.EnrollmentState) error {
-	data, err := json.Marshal(es)
+	data, err := es.MarshalJSON()
 	if err != nil {
 		return err
 	}
