@@ -109,14 +109,24 @@ func TestNode(t *testing.T) {
 	node := newNode(t)
 	const contacts = 40
 	want := &expect{n: map[string]int{}, hits: map[string]int{}}
-	change := func(i int) string {
+	// text is change i: a ping when i%3 == 0 and the contact exists, else
+	// an upsert. change is text that also counts what the node must show,
+	// for a change published once; a message published again is text.
+	text := func(i int) string {
 		c := fmt.Sprintf("c%d", i%contacts)
 		if i%3 == 0 && i >= contacts { // the contact exists
-			want.hits[c]++
 			return fmt.Sprintf(`{"op":"event","event":"ping","type":"contact","id":%q,"props":{"k":%d}}`, c, i)
 		}
-		want.n[c] = i
 		return fmt.Sprintf(`{"op":"upsert","type":"contact","id":%q,"props":{"n":%d}}`, c, i)
+	}
+	change := func(i int) string {
+		c := fmt.Sprintf("c%d", i%contacts)
+		if i%3 == 0 && i >= contacts {
+			want.hits[c]++
+		} else {
+			want.n[c] = i
+		}
+		return text(i)
 	}
 	src := start(t, ns, Options{AckWait: time.Second}, nodeSink(node))
 
@@ -145,11 +155,13 @@ func TestNode(t *testing.T) {
 	}
 	// Duplicates: 30 pings published again with their Nats-Msg-Id once
 	// JetStream's window has passed, and 10 pings with a client id of
-	// their own, each published twice.
+	// their own, each published twice. A republished ping adds no hit: it
+	// is text, not change, however many tries JetStream drops (the first
+	// ones can still be inside its window when publishing was quick).
 	messages := 1820
 	for _, i := range pings[:30] {
 		for try := 0; ; try++ {
-			if ack := pub.publish("crm.changes", change(i), fmt.Sprintf("ping-%d", i)); !ack.Duplicate {
+			if ack := pub.publish("crm.changes", text(i), fmt.Sprintf("ping-%d", i)); !ack.Duplicate {
 				break
 			}
 			if try == 100 {
@@ -157,7 +169,6 @@ func TestNode(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		want.hits[fmt.Sprintf("c%d", i%contacts)]-- // counted twice by change
 		messages++
 	}
 	for p := range 10 {
@@ -208,7 +219,7 @@ func TestNode(t *testing.T) {
 		return items, err
 	}
 	for i := range 100 {
-		pub.publish("crm.changes", change(2000+3*i), "") // pings
+		pub.publish("crm.changes", change(2001+3*i), "") // pings
 	}
 	src = start(t, ns, Options{}, crashing)
 	waitFor(t, "the second batch acknowledged", func() bool { return src.Stats().Acked == 100 })
@@ -241,7 +252,7 @@ func TestNode(t *testing.T) {
 		return items, err
 	}
 	for i := range 100 {
-		pub.publish("crm.changes", change(2300+3*i), "")
+		pub.publish("crm.changes", change(2301+3*i), "")
 	}
 	s3 := start(t, ns, Options{}, lost)
 	crashedSrc.Store(s3)
