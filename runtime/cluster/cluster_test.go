@@ -453,7 +453,7 @@ func TestRoutingByUniqueValue(t *testing.T) {
 	for _, it := range items {
 		got = append(got, it.Status)
 	}
-	if strings.Join(got, " ") != "accepted accepted error" || !strings.Contains(items[2].Error, "no contact has email = nobody@x.io") {
+	if strings.Join(got, " ") != "accepted accepted error" || !strings.Contains(items[2].Error, "no contact has email = nobody@x.io") || !items[2].Retry {
 		t.Errorf("items = %+v", items)
 	}
 	waitFor(t, 10*time.Second, "d3 and d4 paid once, c5 hit once", func() (bool, string) {

@@ -148,6 +148,7 @@ func (c *Cluster) Ingest(data []byte) ([]server.Item, error) {
 		}
 		if msg, field := routable(prog, hookEng, ch, id); msg != "" {
 			it.Status, it.Error, it.Field = "error", msg, field
+			it.Retry = keys[i] != nil && id == "" // the value's record may not be applied yet
 			items = append(items, it)
 			continue
 		}

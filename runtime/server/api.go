@@ -20,6 +20,9 @@ type Item struct {
 	ClientID string `json:"client_id,omitempty"`
 	Field    string `json:"field,omitempty"`
 	Error    string `json:"error,omitempty"`
+	// Retry, on an error, says the change may apply if sent again later
+	// (a cluster has no applied record with the unique value it names yet).
+	Retry bool `json:"retry,omitempty"`
 }
 
 // Ingest decodes data (one change, a JSON array, or JSON Lines), applies

@@ -81,7 +81,15 @@ type Item struct {
 	ClientID string
 	Field    string // of an error, when known
 	Error    string
+	// Retry, on an error, says the change may apply later (a cluster
+	// node had no record with the unique value it names yet): its
+	// message is given back to come again, up to MaxRetries deliveries.
+	Retry bool
 }
+
+// MaxRetries bounds how often a message whose change the sink asked to
+// retry is delivered before it is logged as rejected and acknowledged.
+const MaxRetries = 10
 
 // Item statuses.
 const (
@@ -527,10 +535,12 @@ func (s *Source) nak(m jetstream.Msg) {
 
 // message is a message of a sink call, with its changes.
 type message struct {
-	m      jetstream.Msg
-	seq    uint64 // stream sequence
-	parts  []part
-	counts [3]int // applied, duplicate, error
+	m         jetstream.Msg
+	seq       uint64 // stream sequence
+	delivered uint64 // how often it has been delivered, this time included
+	parts     []part
+	counts    [3]int // applied, duplicate, error
+	retry     bool   // a change asked to come again
 }
 
 // handle hands msgs to the sink in one call and acknowledges them once it
@@ -551,7 +561,7 @@ func (s *Source) handle(msgs []jetstream.Msg) error {
 			b.parts = []part{{line: 1, err: "no JetStream metadata: " + err.Error()}}
 			continue
 		}
-		b.seq = meta.Sequence.Stream
+		b.seq, b.delivered = meta.Sequence.Stream, meta.NumDelivered
 		if meta.NumDelivered > 1 {
 			s.c.redelivered.Add(1)
 		}
@@ -588,6 +598,10 @@ func (s *Source) handle(msgs []jetstream.Msg) error {
 				continue
 			}
 			r := lines[it.Line-1]
+			if it.Status == Error && it.Retry && batch[r.msg].delivered < MaxRetries {
+				batch[r.msg].retry = true
+				continue
+			}
 			if it.Status == Error {
 				p := &batch[r.msg].parts[r.part]
 				p.err, p.field = it.Error, it.Field
@@ -601,6 +615,13 @@ func (s *Source) handle(msgs []jetstream.Msg) error {
 	var applied, dups, errs int
 	for i := range batch {
 		b := &batch[i]
+		if b.retry {
+			// Given back: it comes again after the Nak delay, and what
+			// of it did apply is answered duplicate then.
+			s.log.Info("a change may apply later; its message comes again", "stream", s.stream, "seq", b.seq, "delivered", b.delivered)
+			s.nak(b.m)
+			continue
+		}
 		for j := range b.parts {
 			p := &b.parts[j]
 			if p.err != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,6 +180,49 @@ func TestRedelivery(t *testing.T) {
 	}
 	if info := pub.consumer("wf"); info.NumAckPending != 0 || info.AckFloor.Stream != 5 {
 		t.Errorf("consumer %+v", info)
+	}
+}
+
+// A change the sink answers with Retry (a cluster node has no record
+// with the unique value yet) comes again, and applies once it can; after
+// MaxRetries deliveries it is rejected and acknowledged.
+func TestRetry(t *testing.T) {
+	ns := startNATS(t)
+	pub := newPublisher(t, ns, jetstream.StreamConfig{})
+	pub.publish("crm.changes", `{"op":"event","event":"ping","type":"contact","match":{"email":"later@x.io"}}`, "soon")
+	pub.publish("crm.changes", `{"op":"event","event":"ping","type":"contact","match":{"email":"never@x.io"}}`, "never")
+	var mu sync.Mutex
+	tries := map[string]int{}
+	applied := map[string]bool{}
+	sink := func(data []byte) ([]Item, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		var items []Item
+		for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var ch struct {
+				ClientID string `json:"client_id"`
+			}
+			json.Unmarshal([]byte(line), &ch)
+			tries[ch.ClientID]++
+			it := Item{Line: i + 1, ClientID: ch.ClientID, Status: Applied}
+			if ch.ClientID == "never" || tries[ch.ClientID] < 3 {
+				it.Status, it.Error, it.Retry = Error, "no contact has email = …", true
+			} else {
+				applied[ch.ClientID] = true
+			}
+			items = append(items, it)
+		}
+		return items, nil
+	}
+	s := start(t, ns, Options{}, sink)
+	waitFor(t, "both acked", func() bool { return s.Stats().Acked == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	if !applied["soon"] || tries["soon"] != 3 {
+		t.Errorf("soon: applied %v after %d tries, want after 3", applied["soon"], tries["soon"])
+	}
+	if applied["never"] || tries["never"] != MaxRetries {
+		t.Errorf("never: applied %v after %d tries, want rejected after %d", applied["never"], tries["never"], MaxRetries)
 	}
 }
 
