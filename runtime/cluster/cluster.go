@@ -41,7 +41,11 @@
 // poll), applies inbox rows in sequence order and deletes them in the
 // transaction that commits their effects, under the fence: each accepted
 // change is applied exactly once, and the changes of one record in the
-// order they were accepted.
+// order they were accepted. A node's one pump reads all its partitions'
+// rows per round and the partitions' commits merge in one transaction
+// (commit.go). Each row carries the version it was accepted under and
+// waits until its partition runs it; a row that still cannot apply is
+// kept in wf_dead with the reason.
 //
 // # Versions
 //
@@ -55,8 +59,8 @@
 //
 // Every node serves the dashboard (dashboard.go) with the whole
 // cluster's data, read from the database; a record's explanation comes
-// from the engine of its partition, so from the node that owns it (any
-// other names that node), and a Cluster page shows the nodes, their
+// from the engine of its partition: this node's, or the owner's, asked
+// through its API (explain.go); a Cluster page shows the nodes, their
 // partitions and the inbox backlog.
 //
 // # What one node does that a cluster does not yet
