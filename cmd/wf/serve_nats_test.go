@@ -16,6 +16,8 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wflang/wf/runtime/store/storetest"
 )
 
 func TestServeSourceErrors(t *testing.T) {
@@ -43,6 +45,18 @@ func TestServeSourceErrors(t *testing.T) {
 // SIGTERM stops serve cleanly and a restart takes the messages published
 // meanwhile.
 func TestServeSource(t *testing.T) {
+	testServeSource(t, func(tmp string) []string { return []string{"--data", filepath.Join(tmp, "data")} })
+}
+
+// TestServeSourceCluster is TestServeSource on a cluster node over
+// PostgreSQL: changes from the stream are accepted into the inbox and
+// applied by the partitions' owner (this node), each once.
+func TestServeSourceCluster(t *testing.T) {
+	url := storetest.PostgresURL(t) // skips without $WF_TEST_POSTGRES
+	testServeSource(t, func(string) []string { return []string{"--store", url, "--lease-ttl", "2s"} })
+}
+
+func testServeSource(t *testing.T, storeArgs func(tmp string) []string) {
 	if testing.Short() {
 		t.Skip("builds and runs the wf binary")
 	}
@@ -78,9 +92,11 @@ func TestServeSource(t *testing.T) {
 
 	tmp := t.TempDir()
 	bin := buildWF(t)
-	data, addr := filepath.Join(tmp, "data"), freeAddr(t)
+	addr := freeAddr(t)
+	stores := storeArgs(tmp)
 	serve := func() (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(bin, "serve", "testdata/serve", "--data", data, "--addr", addr, "--source", ns.ClientURL()+"/crm.changes")
+		args := append([]string{"serve", "testdata/serve", "--addr", addr, "--source", ns.ClientURL() + "/crm.changes"}, stores...)
+		cmd := exec.Command(bin, args...)
 		var logs bytes.Buffer
 		cmd.Stderr = &logs
 		if err := cmd.Start(); err != nil {
