@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -247,6 +248,20 @@ func TestLocalPath(t *testing.T) {
 	} {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// An unknown API path is answered with valid JSON, whatever bytes the
+// path holds (a review found GET /v1/%ff answered with Go-quoted text).
+func TestUnknownAPIPathJSON(t *testing.T) {
+	h := New(nil, Options{})
+	for _, path := range []string{"/v1/nope", "/v1/%ff", "/v1/%22%5C"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		var body map[string]string
+		if rec.Code != 404 || json.Unmarshal(rec.Body.Bytes(), &body) != nil || !strings.HasPrefix(body["error"], "no route GET /v1/") {
+			t.Errorf("%s: %d %q", path, rec.Code, rec.Body.String())
 		}
 	}
 }

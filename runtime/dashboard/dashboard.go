@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -132,7 +131,9 @@ func New(src Source, opts Options) *Handler {
 		if strings.HasPrefix(r.URL.Path, "/v1/") {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprintf(w, "{\n  \"error\": %q\n}\n", "no route "+r.Method+" "+r.URL.Path)
+			enc := json.NewEncoder(w) // valid JSON whatever the path holds
+			enc.SetIndent("", "  ")
+			enc.Encode(map[string]string{"error": "no route " + r.Method + " " + r.URL.Path})
 			return
 		}
 		h.signedIn(func(w http.ResponseWriter, r *http.Request) {
