@@ -155,33 +155,12 @@ func (e *stateEnc) record(r *RecordState) {
 		e.valueMap(r.Props)
 	}
 	if len(r.Links) > 0 {
-		e.b = append(e.b, `,"links":{`...)
-		keys := sortedKeys(e, r.Links)
-		for i, k := range keys {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.b = appendJSONString(e.b, k)
-			e.b = append(e.b, ':')
-			e.b = appendStrings(e.b, r.Links[k])
-		}
-		e.popKeys(keys)
-		e.b = append(e.b, '}')
+		e.b = append(e.b, `,"links":`...)
+		object(e, r.Links, func(ids []string) { e.b = appendStrings(e.b, ids) })
 	}
 	if len(r.Members) > 0 {
-		e.b = append(e.b, `,"members":{`...)
-		keys := sortedKeys(e, r.Members)
-		for i, k := range keys {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.b = appendJSONString(e.b, k)
-			e.b = append(e.b, ':')
-			m := r.Members[k]
-			e.member(&m)
-		}
-		e.popKeys(keys)
-		e.b = append(e.b, '}')
+		e.b = append(e.b, `,"members":`...)
+		object(e, r.Members, func(m MemberState) { e.member(&m) })
 	}
 	if len(r.Enrollments) > 0 {
 		e.b = append(e.b, `,"enrollments":[`...)
@@ -306,19 +285,8 @@ func (e *stateEnc) enrollment(es *EnrollmentState) {
 		e.b = append(e.b, `,"delivering":true`...)
 	}
 	if len(es.Outputs) > 0 {
-		e.b = append(e.b, `,"outputs":{`...)
-		keys := sortedKeys(e, es.Outputs)
-		for i, k := range keys {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.b = appendJSONString(e.b, k)
-			e.b = append(e.b, ':')
-			o := es.Outputs[k]
-			e.output(&o)
-		}
-		e.popKeys(keys)
-		e.b = append(e.b, '}')
+		e.b = append(e.b, `,"outputs":`...)
+		object(e, es.Outputs, func(o OutputState) { e.output(&o) })
 	}
 	if len(es.History) > 0 {
 		e.b = append(e.b, `,"history":[`...)
@@ -400,7 +368,11 @@ func (e *stateEnc) value(v value.Value) {
 	e.b = append(e.b, '}')
 }
 
-func (e *stateEnc) valueMap(m map[string]value.Value) {
+func (e *stateEnc) valueMap(m map[string]value.Value) { object(e, m, e.value) }
+
+// object writes m as a JSON object with its keys sorted, as encoding/json
+// does, each value by elem.
+func object[V any](e *stateEnc, m map[string]V, elem func(V)) {
 	e.b = append(e.b, '{')
 	keys := sortedKeys(e, m)
 	for i, k := range keys {
@@ -409,7 +381,7 @@ func (e *stateEnc) valueMap(m map[string]value.Value) {
 		}
 		e.b = appendJSONString(e.b, k)
 		e.b = append(e.b, ':')
-		e.value(m[k])
+		elem(m[k])
 	}
 	e.popKeys(keys)
 	e.b = append(e.b, '}')
