@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -79,21 +78,10 @@ func TestClusterKill(t *testing.T) {
 	waitUntil(t, 30*time.Second, "three nodes share the 64 partitions", func() (bool, string) { return balanced(3) })
 
 	const contacts = 30
-	var seed strings.Builder
-	for c := range contacts {
-		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","client_id":"seed-%d","props":{"email":"c%d@example.com"}}`+"\n", c, c, c)
-	}
-	post(t, base(0), seed.String())
+	pg := newPings(contacts, "accepted")
+	pg.seed(t, base(0))
 
-	type ping struct {
-		id      string
-		contact int
-	}
 	var (
-		mu     sync.Mutex
-		acked  = map[string]bool{}
-		sent   []ping
-		next   int
 		wg     sync.WaitGroup
 		stop   = make(chan struct{})
 		killed = make(chan struct{})
@@ -114,26 +102,7 @@ func TestClusterKill(t *testing.T) {
 					target = (w + i) % 2 // the dead node's clients move on
 				default:
 				}
-				mu.Lock()
-				var body strings.Builder
-				for range 10 {
-					p := ping{id: fmt.Sprintf("p-%d", next), contact: next % contacts}
-					next++
-					sent = append(sent, p)
-					fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
-				}
-				mu.Unlock()
-				items, err := tryPost(base(target), body.String())
-				if err != nil {
-					continue // not acknowledged
-				}
-				mu.Lock()
-				for _, it := range items {
-					if it.Status == "accepted" || it.Status == "duplicate" {
-						acked[it.ClientID] = true
-					}
-				}
-				mu.Unlock()
+				pg.send(base(target))
 			}
 		}()
 	}
@@ -146,9 +115,7 @@ func TestClusterKill(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond) // ingest goes on while the dead node's leases run out
 	close(stop)
 	wg.Wait()
-	mu.Lock()
-	nAcked, nSent := len(acked), len(sent)
-	mu.Unlock()
+	nSent, nAcked := pg.counts()
 	if nAcked < 100 {
 		t.Fatalf("only %d pings acknowledged; the test proves nothing", nAcked)
 	}
@@ -157,34 +124,9 @@ func TestClusterKill(t *testing.T) {
 
 	// Resend what was not acknowledged, and 100 that were: those come
 	// back as duplicates, whichever node takes them.
-	var body strings.Builder
-	dups := 0
-	for _, p := range sent {
-		if !acked[p.id] || dups < 100 {
-			if acked[p.id] {
-				dups++
-			}
-			fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
-		}
-	}
-	nDup := 0
-	for _, it := range post(t, base(1), body.String()) {
-		switch it.Status {
-		case "duplicate":
-			nDup++
-		case "accepted":
-		default:
-			t.Fatalf("resending: %+v", it)
-		}
-	}
-	if nDup < dups {
-		t.Errorf("%d of the %d resent acknowledged pings were duplicates", nDup, dups)
-	}
+	pg.resend(t, base(1))
 
-	want := make([]int, contacts)
-	for _, p := range sent {
-		want[p.contact]++
-	}
+	want := pg.want()
 	waitUntil(t, 30*time.Second, "every ping applied exactly once and every delay fired once", func() (bool, string) {
 		for c := range contacts {
 			props := record(t, base(0), fmt.Sprintf("c%d", c))

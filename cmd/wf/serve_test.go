@@ -34,24 +34,11 @@ func TestServeCrash(t *testing.T) {
 
 	srv := startServe(t, bin, data, addr)
 	const contacts = 20
-	var seed strings.Builder
-	for c := range contacts {
-		fmt.Fprintf(&seed, `{"op":"upsert","type":"contact","id":"c%d","client_id":"seed-%d","props":{"email":"c%d@example.com"}}`+"\n", c, c, c)
-	}
-	if items := post(t, base, seed.String()); len(items) != contacts {
-		t.Fatalf("seeding: %d items", len(items))
-	}
+	pg := newPings(contacts, "applied")
+	pg.seed(t, base)
 
 	// Four clients send batches of ten pings until the server dies.
-	type ping struct {
-		id      string
-		contact int
-	}
 	var (
-		mu     sync.Mutex
-		acked  = map[string]bool{}
-		sent   []ping
-		next   int
 		wg     sync.WaitGroup
 		killed = make(chan struct{})
 	)
@@ -65,28 +52,7 @@ func TestServeCrash(t *testing.T) {
 					return
 				default:
 				}
-				mu.Lock()
-				var batch []ping
-				var body strings.Builder
-				for range 10 {
-					p := ping{id: fmt.Sprintf("p-%d", next), contact: next % contacts}
-					next++
-					batch = append(batch, p)
-					fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
-				}
-				sent = append(sent, batch...)
-				mu.Unlock()
-				items, err := tryPost(base, body.String())
-				if err != nil {
-					continue // the server is down: not acknowledged
-				}
-				mu.Lock()
-				for _, it := range items {
-					if it.Status == "applied" || it.Status == "duplicate" {
-						acked[it.ClientID] = true
-					}
-				}
-				mu.Unlock()
+				pg.send(base)
 			}
 		}()
 	}
@@ -97,10 +63,11 @@ func TestServeCrash(t *testing.T) {
 	srv.Wait()
 	close(killed)
 	wg.Wait()
-	if len(acked) < 50 {
-		t.Fatalf("only %d pings acknowledged before the kill; the test proves nothing", len(acked))
+	nSent, nAcked := pg.counts()
+	if nAcked < 50 {
+		t.Fatalf("only %d pings acknowledged before the kill; the test proves nothing", nAcked)
 	}
-	t.Logf("%d pings sent, %d acknowledged before SIGKILL", len(sent), len(acked))
+	t.Logf("%d pings sent, %d acknowledged before SIGKILL", nSent, nAcked)
 
 	// Down long enough for every 2s delay to come due while the server is down.
 	time.Sleep(2 * time.Second)
@@ -109,36 +76,9 @@ func TestServeCrash(t *testing.T) {
 		srv.Process.Signal(syscall.SIGTERM)
 		srv.Wait()
 	}()
+	pg.resend(t, base)
 
-	// Resend what was not acknowledged, and the first 100 that were:
-	// those must come back as duplicates.
-	var body strings.Builder
-	dups := 0
-	for _, p := range sent {
-		if !acked[p.id] || dups < 100 {
-			if acked[p.id] {
-				dups++
-			}
-			fmt.Fprintf(&body, `{"op":"event","event":"ping","type":"contact","id":"c%d","client_id":%q,"props":{"n":1}}`+"\n", p.contact, p.id)
-		}
-	}
-	nDup := 0
-	for _, it := range post(t, base, body.String()) {
-		switch {
-		case it.Status == "duplicate":
-			nDup++
-		case it.Status != "applied":
-			t.Fatalf("resending: %+v", it)
-		}
-	}
-	if nDup < dups {
-		t.Errorf("%d of the %d resent acknowledged pings were duplicates", nDup, dups)
-	}
-
-	want := make([]int, contacts)
-	for _, p := range sent {
-		want[p.contact]++
-	}
+	want := pg.want()
 	deadline := time.Now().Add(5 * time.Second)
 	for c := range contacts {
 		for {
